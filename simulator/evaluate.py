@@ -1,0 +1,97 @@
+"""Targets judged on simulated paths: per-path values, hit indicators, Wilson intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from .targets import Kind, Target, Transform, value_unit
+from .units import conversion_factor
+
+
+def wilson_interval(hits: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927, doi:10.1080/01621459.1927.10502953).
+
+    Unlike the normal approximation it stays inside [0, 1] and is sensible at 0 or n hits.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in wilson_interval(0, 100)]
+    [0.0, 0.037]
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    p = hits / n
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _column(years: np.ndarray, year: int) -> int:
+    index = np.flatnonzero(years == year)
+    if index.size == 0:
+        raise ValueError(f"year {year} is not simulated ({years[0]}–{years[-1]})")
+    return int(index[0])
+
+
+def effective_bounds(target: Target, tolerance: float) -> tuple[float, float]:
+    """Thresholds in the report's unit after the "about" tolerance (relative, loosening only)."""
+    low, high = target.bounds
+    if not target.approx or tolerance == 0:
+        return low, high
+    return low - tolerance * abs(low), high + tolerance * abs(high)
+
+
+def compare(values: np.ndarray, comparator: str, low: float, high: float) -> np.ndarray:
+    """Hit indicator; NaN values never hit."""
+    if comparator == ">=":
+        return values >= low
+    if comparator == ">":
+        return values > low
+    if comparator == "<=":
+        return values <= high
+    if comparator == "<":
+        return values < high
+    return (values >= low) & (values <= high)
+
+
+def target_values(target: Target, series: np.ndarray, years: np.ndarray, *, target_year: int) -> np.ndarray:
+    """Per-path values that decide a target, in the engine's unit (see :func:`value_unit`).
+
+    Returns (paths,) for level, average growth and cumulative targets, (paths, years in period)
+    for every-year targets.
+    """
+    if target.kind is Kind.LEVEL:
+        return series[:, _column(years, target.year or target_year)]
+    first, last = target.period
+    if target.kind is Kind.AVERAGE_GROWTH:
+        start, end = series[:, _column(years, first)], series[:, _column(years, last)]
+        return (end / start) ** (1.0 / (last - first)) - 1.0
+    if target.kind is Kind.CUMULATIVE:
+        return series[:, _column(years, first): _column(years, last) + 1].sum(axis=1)
+    # every year
+    i0, i1 = _column(years, first), _column(years, last)
+    if target.transform is Transform.LEVEL:
+        return series[:, i0: i1 + 1]
+    lo = max(i0, 1)
+    current, previous = series[:, lo: i1 + 1], series[:, lo - 1: i1]
+    return current / previous - 1.0 if target.transform is Transform.GROWTH else current - previous
+
+
+def judge(target: Target, values: np.ndarray, metric_unit: str, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(shown value (paths,), hit (paths,) bool) for values from :func:`target_values`.
+
+    For an every-year target the shown value is the worst year: the minimum for ``>=``, ``>`` and
+    ``between``, the maximum for ``<`` and ``<=``.
+    """
+    factor = conversion_factor(value_unit(target, metric_unit), target.unit)
+    low, high = effective_bounds(target, tolerance)
+    hits = compare(values * factor, target.comparator, low, high)
+    if values.ndim == 2:
+        hits = hits.all(axis=1)
+        values = values.max(axis=1) if target.comparator in ("<", "<=") else values.min(axis=1)
+    return values, hits

@@ -1,0 +1,330 @@
+"""The calibration file: base-year values and model parameters, each with its source.
+
+A calibration file (TOML) has three parts::
+
+    [meta]                      region, base_year, description
+    [base.<name>]               one table per base-year value
+    [parameters.<block>.<name>] one table per parameter
+    [[correlations]]            a = "<shock>", b = "<shock>", rho = …, source = …
+
+Every value table holds ``value``, ``unit`` and ``source``, optionally ``se`` (standard error:
+the parameter is then drawn per path when parameter uncertainty is on), ``note`` and
+``assumption = true`` for numbers that no source gives. The names and units the model needs are
+listed here (they belong to the model, not to a place); the numbers live in ``calibration/``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+
+_INF = math.inf
+
+# name -> (unit, lower bound, upper bound). Bounds are inclusive; per-path draws are clipped to them.
+BASE_SPEC: dict[str, tuple[str, float, float]] = {
+    "grdp_current_bn_vnd": ("bn VND", 0.0, _INF),
+    "grdp_deflator_index": ("index", 0.0, _INF),
+    "population_persons": ("persons", 0.0, _INF),
+    "employed_persons": ("persons", 0.0, _INF),
+    "unemployment_rate": ("share", 0.0, 1.0),
+    "urbanisation_rate": ("share", 0.0, 1.0),
+    "trained_labour_share": ("share", 0.0, 1.0),
+    "emp_share_agri": ("share", 0.0, 1.0),
+    "emp_share_industry_construction": ("share", 0.0, 1.0),
+    "emp_share_services": ("share", 0.0, 1.0),
+    "share_agri": ("share", 0.0, 1.0),
+    "share_industry": ("share", 0.0, 1.0),
+    "share_construction": ("share", 0.0, 1.0),
+    "share_taxes": ("share", 0.0, 1.0),
+    "share_services": ("share", 0.0, 1.0),
+    "investment_share": ("share", 0.0, 1.0),
+    "budget_revenue_bn_vnd": ("bn VND", 0.0, _INF),
+    "exports_musd": ("m USD", 0.0, _INF),
+    "income_per_capita_month_mvnd": ("m VND/person/month", 0.0, _INF),
+    "usd_vnd": ("VND/USD", 0.0, _INF),
+}
+
+#: Groups of base shares that must sum to one (checked at load, tolerance 0.5 percentage point).
+COMPOSITIONS = {
+    "employment": ("emp_share_agri", "emp_share_industry_construction", "emp_share_services"),
+    "grdp": ("share_agri", "share_industry", "share_construction", "share_taxes", "share_services"),
+}
+
+_RATE = ("share/yr", -1.0, 1.0)
+_SD = ("share/yr", 0.0, 1.0)
+_RHO = ("share", 0.0, 0.999)
+
+PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
+    "demography.population_growth_mean": _RATE,
+    "demography.population_growth_sd": _SD,
+    "demography.urbanisation_logit_drift": ("logit/yr", -1.0, 1.0),
+    "demography.urbanisation_logit_sd": ("logit/yr", 0.0, 1.0),
+    "labour.employment_ratio_growth_mean": _RATE,
+    "labour.employment_ratio_growth_sd": _SD,
+    "labour.unemployment_mean": ("share", 0.0, 1.0),
+    "labour.unemployment_persistence": _RHO,
+    "labour.unemployment_sd": ("share", 0.0, 1.0),
+    "labour.emp_structure_drift_agri": ("log-ratio/yr", -1.0, 1.0),
+    "labour.emp_structure_drift_industry_construction": ("log-ratio/yr", -1.0, 1.0),
+    "labour.emp_structure_sd_agri": ("log-ratio/yr", 0.0, 1.0),
+    "labour.emp_structure_sd_industry_construction": ("log-ratio/yr", 0.0, 1.0),
+    "labour.trained_share_logit_drift": ("logit/yr", -1.0, 1.0),
+    "labour.trained_share_logit_sd": ("logit/yr", 0.0, 1.0),
+    "labour.human_capital_return": ("log points", 0.0, 3.0),
+    "production.capital_share": ("share", 0.05, 0.95),
+    "production.depreciation_rate": ("share/yr", 0.0, 0.5),
+    "production.capital_output_ratio": ("years of GRDP", 0.1, 20.0),
+    "production.tfp_growth_mean": _RATE,
+    "production.tfp_growth_persistence": _RHO,
+    "production.tfp_growth_sd": _SD,
+    "production.tfp_growth_initial": _RATE,
+    "production.investment_share_mean": ("share", 0.0, 1.0),
+    "production.investment_realisation_sd": ("log points", 0.0, 1.0),
+    "production.disaster_probability": ("share/yr", 0.0, 1.0),
+    "production.disaster_output_loss": ("share", 0.0, 0.9),
+    "structure.drift_agri": ("log-ratio/yr", -1.0, 1.0),
+    "structure.drift_industry": ("log-ratio/yr", -1.0, 1.0),
+    "structure.drift_construction": ("log-ratio/yr", -1.0, 1.0),
+    "structure.drift_taxes": ("log-ratio/yr", -1.0, 1.0),
+    "structure.sd_agri": ("log-ratio/yr", 0.0, 1.0),
+    "structure.sd_industry": ("log-ratio/yr", 0.0, 1.0),
+    "structure.sd_construction": ("log-ratio/yr", 0.0, 1.0),
+    "structure.sd_taxes": ("log-ratio/yr", 0.0, 1.0),
+    "prices.deflator_growth_mean": _RATE,
+    "prices.deflator_persistence": _RHO,
+    "prices.deflator_growth_sd": _SD,
+    "prices.deflator_growth_initial": _RATE,
+    "prices.fx_depreciation_mean": _RATE,
+    "prices.fx_depreciation_sd": _SD,
+    "public.revenue_ratio_drift": _RATE,
+    "public.revenue_ratio_sd": _SD,
+    "external.export_ratio_drift": _RATE,
+    "external.export_ratio_sd": _SD,
+    "social.income_ratio_drift": _RATE,
+    "social.income_ratio_sd": _SD,
+    "shocks.student_t_df": ("degrees of freedom (0 = normal)", 0.0, 1000.0),
+}
+
+#: The shocks of the model, in the order of the last axis of the shock array.
+SHOCKS: tuple[str, ...] = (
+    "population", "urbanisation", "employment_ratio", "unemployment",
+    "emp_structure_agri", "emp_structure_industry_construction", "trained_share",
+    "tfp", "investment",
+    "structure_agri", "structure_industry", "structure_construction", "structure_taxes",
+    "deflator", "fx", "revenue_ratio", "export_ratio", "income_ratio",
+)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: float
+    unit: str
+    source: str = Field(min_length=1)
+    note: str = ""
+    se: float | None = Field(default=None, ge=0.0)
+    assumption: bool = False
+    sample: str = ""
+    method: str = ""
+
+
+class _Correlation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    a: str
+    b: str
+    rho: float = Field(ge=-1.0, le=1.0)
+    source: str = Field(min_length=1)
+    note: str = ""
+    assumption: bool = False
+
+
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: str
+    base_year: int = Field(ge=1900, le=2200)
+    description: str = ""
+    data_vintage: str = ""
+
+
+@dataclass(frozen=True)
+class Value:
+    """One sourced number of the calibration."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+    note: str
+    se: float | None
+    assumption: bool
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Everything the model takes from ``calibration/``: base year, base values, parameters.
+
+    Attributes
+    ----------
+    base : dict name -> Value
+    parameters : dict "block.name" -> Value
+    correlation : array (k, k)
+        Correlation matrix of the shocks in :data:`SHOCKS` order, checked positive semi-definite.
+    """
+
+    path: str
+    region: str
+    base_year: int
+    base: dict[str, Value]
+    parameters: dict[str, Value]
+    correlation: np.ndarray
+    correlation_assumptions: tuple[tuple[str, str], ...]
+
+    def value(self, name: str) -> float:
+        return self.parameters[name].value
+
+    def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> "Calibration":
+        """A copy with some parameter values replaced (scenario ``[parameters]`` table)."""
+        params = dict(self.parameters)
+        for name, new_value in overrides.items():
+            if name not in params:
+                raise InputError(_unknown_name_message(name, params), file=origin, key=f"parameters.{name}")
+            old = params[name]
+            _check_bounds(new_value, old.lower, old.upper, file=origin, key=f"parameters.{name}")
+            params[name] = Value(**{**old.__dict__, "value": float(new_value),
+                                    "source": f"scenario override ({origin})", "assumption": True})
+        return Calibration(self.path, self.region, self.base_year, self.base, params,
+                           self.correlation, self.correlation_assumptions)
+
+
+def _unknown_name_message(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown name '{name}'.{hint} Valid names are listed in simulator/parameters.py."
+
+
+def _check_bounds(value: float, lower: float, upper: float, *, file: str, key: str) -> None:
+    if not (lower <= value <= upper) or math.isnan(value):
+        raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
+
+
+def _pydantic_message(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return loc, f"{first['msg']} (got {first.get('input')!r})"
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+
+
+def _entries(table: dict, spec: dict, *, file: Path, prefix: str) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for name, raw in table.items():
+        key = f"{prefix}.{name}"
+        if name not in spec:
+            raise InputError(_unknown_name_message(name, spec), file=file, key=key)
+        if not isinstance(raw, dict):
+            raise InputError("expected a table with value, unit and source", file=file, key=key)
+        try:
+            entry = _Entry(**raw)
+        except ValidationError as exc:
+            loc, msg = _pydantic_message(exc)
+            raise InputError(msg, file=file, key=f"{key}.{loc}") from None
+        unit, lower, upper = spec[name]
+        if entry.unit != unit:
+            raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
+        _check_bounds(entry.value, lower, upper, file=str(file), key=f"{key}.value")
+        out[name] = Value(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
+                          entry.assumption, lower, upper)
+    missing = sorted(set(spec) - set(out))
+    if missing:
+        raise InputError(f"missing entries: {', '.join(missing)}", file=file, key=prefix)
+    return out
+
+
+def correlation_matrix(pairs: list[tuple[str, str, float]], *, file: str | Path = "", key: str = "correlations") -> np.ndarray:
+    """Correlation matrix of :data:`SHOCKS` from (a, b, rho) pairs; unnamed pairs are 0.
+
+    Raises InputError if a name is unknown, a pair repeats, or the matrix is not positive
+    semi-definite (smallest eigenvalue below −1e-10), naming the offending eigenvalue.
+    """
+    index = {name: i for i, name in enumerate(SHOCKS)}
+    matrix = np.eye(len(SHOCKS))
+    seen = set()
+    for i, (a, b, rho) in enumerate(pairs):
+        for name in (a, b):
+            if name not in index:
+                raise InputError(f"unknown shock '{name}'; valid shocks: {', '.join(SHOCKS)}", file=file, key=f"{key}[{i}]")
+        pair = frozenset((a, b))
+        if a == b or pair in seen:
+            raise InputError(f"pair ({a}, {b}) is a self-pair or given twice", file=file, key=f"{key}[{i}]")
+        seen.add(pair)
+        matrix[index[a], index[b]] = matrix[index[b], index[a]] = rho
+    smallest = float(np.linalg.eigvalsh(matrix).min())
+    if smallest < -1e-10:
+        raise InputError(
+            f"the shock correlation matrix is not positive semi-definite (smallest eigenvalue {smallest:.4g}); "
+            "lower the largest correlations or make them mutually consistent", file=file, key=key)
+    return matrix
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Read and validate a calibration file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and key, for a missing file, invalid TOML, an unknown or missing name,
+        a unit other than the model's, a value out of range, or inconsistent shares.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    for section in raw:
+        if section not in {"meta", "base", "parameters", "correlations"}:
+            raise InputError("unknown section; expected meta, base, parameters, correlations", file=path, key=section)
+    try:
+        meta = _Meta(**raw.get("meta", {}))
+    except ValidationError as exc:
+        loc, msg = _pydantic_message(exc)
+        raise InputError(msg, file=path, key=f"meta.{loc}") from None
+    base = _entries(raw.get("base", {}), BASE_SPEC, file=path, prefix="base")
+    for group, names in COMPOSITIONS.items():
+        total = sum(base[n].value for n in names)
+        if abs(total - 1.0) > 0.005:
+            raise InputError(f"the {group} shares {', '.join(names)} sum to {total:.4f}, expected 1",
+                             file=path, key="base")
+    flat = {}
+    for block, table in raw.get("parameters", {}).items():
+        if not isinstance(table, dict):
+            raise InputError("expected a table of parameters", file=path, key=f"parameters.{block}")
+        for name, entry in table.items():
+            flat[f"{block}.{name}"] = entry
+    parameters = _entries(flat, PARAMETER_SPEC, file=path, prefix="parameters")
+    pairs, assumed = [], []
+    for i, raw_pair in enumerate(raw.get("correlations", [])):
+        try:
+            pair = _Correlation(**raw_pair)
+        except ValidationError as exc:
+            loc, msg = _pydantic_message(exc)
+            raise InputError(msg, file=path, key=f"correlations[{i}].{loc}") from None
+        pairs.append((pair.a, pair.b, pair.rho))
+        if pair.assumption:
+            assumed.append((pair.a, pair.b))
+    correlation = correlation_matrix(pairs, file=path)
+    return Calibration(str(path), meta.region, meta.base_year, base, parameters, correlation, tuple(assumed))

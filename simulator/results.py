@@ -1,0 +1,153 @@
+"""The result of a run: target rows, per-year quantiles of every series, provenance.
+
+A frozen object; tables are built on demand (:meth:`Result.targets_frame`,
+:meth:`Result.series_frame`), never cached onto it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .evaluate import effective_bounds, wilson_interval
+from .metrics import CATALOGUE
+from .targets import Method, Registry, Target, value_unit
+from .units import conversion_factor
+
+NOT_MODELLED = "not modelled yet"
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """One row of the result table (values in the registry's unit)."""
+
+    id: str
+    number: int
+    group: str
+    name_en: str
+    name_vi: str
+    metric: str | None
+    kind: str
+    comparator: str | None
+    threshold: float | list[float] | None
+    effective_threshold: float | list[float] | None
+    unit: str | None
+    period: list[int] | None
+    method: str
+    p_hit: float | None = None
+    p_hit_ci95: tuple[float, float] | None = None
+    hits: int | None = None
+    median: float | None = None
+    p10: float | None = None
+    p90: float | None = None
+    undefined_paths: int = 0
+    assumptions: tuple[str, ...] = ()
+    note: str = ""
+
+    @classmethod
+    def evaluated(cls, target: Target, registry: Registry, metric_unit: str, hits: int, n: int,
+                  quantiles: np.ndarray, undefined: int, assumptions: list[str], tolerance: float) -> "TargetSummary":
+        factor = conversion_factor(value_unit(target, metric_unit), target.unit)
+        p10, median, p90 = (float(x) * factor for x in quantiles)
+        low, high = effective_bounds(target, tolerance)
+        return cls(**_common(target, registry), method=target.method.value if target.method is not Method.MODEL else "model",
+                   effective_threshold=[low, high] if target.comparator == "between" else (low if target.comparator in (">", ">=") else high),
+                   p_hit=hits / n, p_hit_ci95=wilson_interval(hits, n), hits=hits,
+                   median=median, p10=p10, p90=p90, undefined_paths=undefined, assumptions=tuple(assumptions))
+
+    @classmethod
+    def not_evaluated(cls, target: Target, registry: Registry) -> "TargetSummary":
+        method = "qualitative" if target.method is Method.QUALITATIVE else NOT_MODELLED
+        return cls(**_common(target, registry), method=method, effective_threshold=None)
+
+
+def _common(target: Target, registry: Registry) -> dict:
+    threshold = list(target.thresholds) if target.comparator == "between" else target.threshold
+    period = list(target.period) if target.period else None
+    return dict(id=target.id, number=target.number, group=target.group, name_en=target.name_en, name_vi=target.name_vi,
+                metric=target.metric, kind=target.kind.value, comparator=target.comparator, threshold=threshold,
+                unit=target.unit, period=period if period else [registry.target_year] if target.comparator else None,
+                note=target.note)
+
+
+def _clean(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.floating):
+        return _clean(float(x))
+    return x
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: object
+    region: str
+    registry_title: str
+    seed: int
+    paths: int
+    years: np.ndarray
+    target_year: int
+    targets: tuple[TargetSummary, ...]
+    series_quantiles: dict[str, np.ndarray]  # metric -> (years, len(SERIES_QUANTILES))
+    provenance: dict
+    full_paths: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.scenario.name
+
+    def targets_frame(self) -> pd.DataFrame:
+        """One row per registry target: thresholds, P(hit) and its interval, quantiles, method."""
+        rows = []
+        for t in self.targets:
+            row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
+                                               "comparator", "threshold", "effective_threshold", "unit", "method",
+                                               "p_hit", "median", "p10", "p90", "undefined_paths")}
+            row["p_hit_low"], row["p_hit_high"] = t.p_hit_ci95 if t.p_hit_ci95 else (None, None)
+            row["period"] = "–".join(map(str, t.period)) if t.period else None
+            row["assumptions"] = ";".join(t.assumptions)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def series_frame(self) -> pd.DataFrame:
+        """Per-year quantiles of every simulated series (long format), in engine units."""
+        from .runner import SERIES_QUANTILES
+
+        rows = []
+        for metric, q in self.series_quantiles.items():
+            for i, year in enumerate(self.years):
+                row = {"metric": metric, "unit": CATALOGUE[metric].unit, "year": int(year)}
+                row.update({f"p{round(p * 100):02d}": float(q[i, j]) for j, p in enumerate(SERIES_QUANTILES)})
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        """The content of ``results.json``."""
+        targets = []
+        for t in self.targets:
+            targets.append(_clean({
+                "id": t.id, "number": t.number, "group": t.group, "name_en": t.name_en, "name_vi": t.name_vi,
+                "metric": t.metric, "kind": t.kind, "period": t.period, "comparator": t.comparator,
+                "threshold": t.threshold, "effective_threshold": t.effective_threshold, "unit": t.unit,
+                "method": t.method, "p_hit": t.p_hit, "p_hit_ci95": list(t.p_hit_ci95) if t.p_hit_ci95 else None,
+                "hits": t.hits, "median": t.median, "p10": t.p10, "p90": t.p90,
+                "undefined_paths": t.undefined_paths, "assumptions": list(t.assumptions),
+            }))
+        return {
+            "scenario": self.name,
+            "title": self.scenario.scenario.title,
+            "region": self.region,
+            "seed": self.seed,
+            "paths": self.paths,
+            "base_year": int(self.years[0]),
+            "horizon": int(self.years[-1]),
+            "target_year": self.target_year,
+            "levers": self.scenario.levers.model_dump(),
+            "provenance": self.provenance,
+            "targets": targets,
+        }

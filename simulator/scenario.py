@@ -1,0 +1,225 @@
+"""Scenario files: TOML validated into a frozen pydantic model.
+
+A scenario names its calibration file and target registry, sets the policy levers, the Monte
+Carlo options and, optionally, overrides of calibrated parameters. ``extends = "other.toml"``
+inherits another file (deep merge: tables merge key by key, any other value replaces). Relative
+paths are resolved against the file that wrote them. CLI ``--set key.path=value`` overrides come
+last. Every error names the file that set the offending key, the key path and the rule.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+
+_PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"))
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioInfo(_Frozen):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str = ""
+    description: str = ""
+    calibration: str
+    targets: str
+    horizon: int = Field(ge=1901, le=2200, description="last simulated year")
+
+
+class Levers(_Frozen):
+    """Policy levers: what planners control.
+
+    investment_share
+        Realised investment / GRDP (share 0–1) each year of the horizon: one number, or one per
+        simulated year. Absent: the calibrated historical mean ``production.investment_share_mean``.
+    tfp_growth_boost
+        Extra TFP growth a year (fraction, e.g. 0.005 = half a point), from reform or innovation.
+    """
+
+    investment_share: Share | list[Share] | None = None
+    tfp_growth_boost: float = Field(default=0.0, ge=-0.1, le=0.1)
+
+
+class MonteCarlo(_Frozen):
+    """Monte Carlo options.
+
+    block_size is part of the random-number contract: path i of block k always sees the same
+    draws, so results depend on (seed, block_size, paths) only, never on chunk_size.
+    """
+
+    paths: int = Field(default=100_000, gt=0, le=1_000_000_000)
+    seed: int = Field(default=2030, ge=0)
+    block_size: int = Field(default=8192, gt=0, le=1_048_576)
+    chunk_size: int = Field(default=131_072, gt=0)
+    parameter_uncertainty: bool = True
+    volatility_scale: float = Field(default=1.0, ge=0.0, le=10.0)
+
+
+class TargetOptions(_Frozen):
+    """How the registry's "about" (khoảng) targets are read: the threshold may be missed by this
+    relative tolerance (0.02 = 2 %) and still count as hit."""
+
+    approx_tolerance: float = Field(default=0.0, ge=0.0, le=0.5)
+
+
+class Scenario(_Frozen):
+    scenario: ScenarioInfo
+    levers: Levers = Levers()
+    montecarlo: MonteCarlo = MonteCarlo()
+    target_options: TargetOptions = TargetOptions()
+    parameters: dict[str, dict[str, float]] = Field(default_factory=dict)
+    source_file: str = ""
+
+    def parameter_overrides(self) -> dict[str, float]:
+        """Flattened ``{"block.name": value}`` from the ``[parameters.<block>]`` tables."""
+        return {f"{block}.{name}": v for block, table in self.parameters.items() for name, v in table.items()}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise InputError("scenario file not found", file=path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+
+
+def _leaves(data: dict, prefix: tuple = ()):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, prefix + (key,))
+        else:
+            yield prefix + (key,), value
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+    """Merged raw data of a file and its ``extends`` ancestors, and which file set each leaf."""
+    path = path.resolve()
+    if path in chain:
+        raise InputError("circular 'extends': " + " -> ".join(str(p) for p in chain + (path,)), file=path, key="extends")
+    data = _read(path)
+    for section, key in _PATH_KEYS:
+        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        if isinstance(value, str):
+            data[section][key] = str((path.parent / value).resolve())
+    parent = data.pop("extends", None)
+    origin = {leaf: str(path) for leaf, _ in _leaves(data)}
+    if parent is None:
+        return data, origin
+    if not isinstance(parent, str):
+        raise InputError("expected a file name (string)", file=path, key="extends")
+    parent_data, parent_origin = _load_tree(path.parent / parent, chain + (path,))
+    return _merge(parent_data, data), {**parent_origin, **origin}
+
+
+def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+    """``"levers.investment_share=0.45"`` -> (("levers", "investment_share"), 0.45).
+
+    The value is read as TOML (numbers, booleans, quoted strings, arrays); a bare word is a string.
+    """
+    if "=" not in text:
+        raise InputError(f"expected KEY.PATH=VALUE, got '{text}'", file="--set")
+    key, raw = text.split("=", 1)
+    parts = tuple(p.strip() for p in key.strip().split("."))
+    if not all(parts):
+        raise InputError(f"empty part in key path '{key}'", file="--set", key=key)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts, value
+
+
+def _set(data: dict, parts: tuple[str, ...], value) -> None:
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise InputError("cannot set a key below a value that is not a table", file="--set", key=".".join(parts))
+    node[parts[-1]] = value
+
+
+def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = (), **settings) -> Scenario:
+    """Load, merge and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario TOML file.
+    overrides : list of str
+        ``"key.path=value"`` strings, as given to ``--set``.
+    **settings
+        Keyword overrides of ``[montecarlo]`` (``paths``, ``seed``, ``chunk_size`` ...).
+
+    Raises
+    ------
+    InputError
+        Naming the file that set the bad key, the key path and the rule broken.
+    """
+    data, origin = _load_tree(Path(path), ())
+    for text in overrides:
+        parts, value = parse_override(text)
+        _set(data, parts, value)
+        origin[parts] = "--set"
+    for key, value in settings.items():
+        if value is not None:
+            _set(data, ("montecarlo", key), value)
+            origin[("montecarlo", key)] = f"argument {key}"
+    data["source_file"] = str(Path(path).resolve())
+    try:
+        return Scenario(**data)
+    except ValidationError as exc:
+        # In a union (a number or a list) the most specific complaint has the longest location.
+        first = max(exc.errors(), key=lambda e: len(e["loc"]))
+        loc = tuple(str(p) for p in first["loc"] if not _is_type_tag(str(p)))
+        key = ".".join(loc)
+        file = _origin_of(loc, origin) or str(Path(path))
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling; unknown keys are rejected)"
+        elif first["type"] == "missing":
+            message = "required key is missing"
+        got = first.get("input")
+        if first["type"] not in ("missing",) and not isinstance(got, dict):
+            message += f" (got {got!r})"
+        raise InputError(message, file=file, key=key) from None
+
+
+def _is_type_tag(part: str) -> bool:
+    """Pydantic puts the tried type of a union into the error location ('constrained-float',
+    'list[...]'); scenario keys never contain these characters."""
+    return any(c in part for c in "[]-") or part in {"float", "int", "str", "bool", "list", "none"}
+
+
+def _origin_of(loc: tuple[str, ...], origin: dict) -> str | None:
+    for n in range(len(loc), 0, -1):
+        prefix = loc[:n]
+        if prefix in origin:
+            return origin[prefix]
+        below = [f for leaf, f in origin.items() if leaf[:n] == prefix]
+        if below:
+            return below[-1]
+    return None

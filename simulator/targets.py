@@ -1,0 +1,203 @@
+"""The target registry: the Congress's numbered targets as data.
+
+A registry file (TOML) has a ``[registry]`` table (title, source, base_year, target_year) and one
+``[[target]]`` table per target or sub-target: its report number and id, names in English and
+Vietnamese, the report's wording, the simulated metric it is judged on, the kind of test, the
+comparator and threshold in the report's unit. Loading checks every row against the metric
+catalogue and the unit table, so a typo fails at load time, not after a run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InputError
+from .units import UNITS_VI, conversion_factor
+
+
+class Kind(str, Enum):
+    """How a target is judged on a path."""
+
+    LEVEL = "level"  # the metric's value in the target year
+    AVERAGE_GROWTH = "average_growth"  # compound average growth over the period
+    EVERY_YEAR = "every_year"  # the condition holds in every year of the period
+    CUMULATIVE = "cumulative"  # the metric summed over the period's years
+
+
+class Transform(str, Enum):
+    """What an every_year target tests each year."""
+
+    LEVEL = "level"
+    GROWTH = "growth"  # v_t / v_{t−1} − 1
+    CHANGE = "change"  # v_t − v_{t−1}
+
+
+class Method(str, Enum):
+    MODEL = "model"
+    TREND = "trend"
+    PRIOR = "prior"
+    QUALITATIVE = "qualitative"
+
+
+COMPARATORS = (">=", ">", "<", "<=", "between")
+GROUPS = ("economy", "science", "society", "environment", "infrastructure", "party")
+
+
+class _Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title_en: str
+    title_vi: str
+    source: str
+    base_year: int
+    target_year: int
+
+
+class Target(BaseModel):
+    """One row of the registry (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1)
+    number: int = Field(ge=1)
+    group: str
+    name_en: str
+    name_vi: str
+    wording_vi: str = ""
+    metric: str | None = None
+    kind: Kind = Kind.LEVEL
+    transform: Transform = Transform.LEVEL
+    comparator: str | None = None
+    threshold: float | None = None
+    thresholds: tuple[float, float] | None = None
+    unit: str | None = None
+    unit_vi: str | None = None
+    year: int | None = None
+    period: tuple[int, int] | None = None
+    approx: bool = False
+    method: Method = Method.MODEL
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.group not in GROUPS:
+            raise ValueError(f"group '{self.group}' is not one of {', '.join(GROUPS)}")
+        if self.method is Method.QUALITATIVE:
+            return self
+        if self.comparator not in COMPARATORS:
+            raise ValueError(f"comparator {self.comparator!r} is not one of {', '.join(COMPARATORS)}")
+        if self.comparator == "between":
+            if self.thresholds is None or self.thresholds[0] > self.thresholds[1]:
+                raise ValueError("comparator 'between' needs thresholds = [low, high] with low <= high")
+        elif self.threshold is None:
+            raise ValueError(f"comparator '{self.comparator}' needs a numeric threshold")
+        if self.unit not in UNITS_VI:
+            raise ValueError(f"unit {self.unit!r} is not one of: {', '.join(UNITS_VI)}")
+        if self.kind is not Kind.LEVEL and self.period is None:
+            raise ValueError(f"kind '{self.kind.value}' needs period = [first_year, last_year]")
+        if self.period is not None and self.period[0] >= self.period[1]:
+            raise ValueError("period must be [first_year, last_year] with first < last")
+        if self.metric is None:
+            raise ValueError("a quantitative target needs a metric")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) as report-unit numbers: ``between`` gives both, others the one threshold."""
+        if self.comparator == "between":
+            return self.thresholds
+        return (self.threshold, self.threshold)
+
+    def comparator_text(self) -> str:
+        if self.method is Method.QUALITATIVE:
+            return "—"
+        if self.comparator == "between":
+            return f"{_fmt(self.thresholds[0])}–{_fmt(self.thresholds[1])}"
+        approx = "≈" if self.approx else ""
+        return f"{self.comparator} {approx}{_fmt(self.threshold)}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    path: str
+    title_en: str
+    title_vi: str
+    source: str
+    base_year: int
+    target_year: int
+    targets: tuple[Target, ...]
+
+
+def value_unit(target: Target, metric_unit: str) -> str:
+    """Unit in which the engine computes the target's per-path value, before conversion."""
+    if target.kind is Kind.AVERAGE_GROWTH or (target.kind is Kind.EVERY_YEAR and target.transform is Transform.GROWTH):
+        return "share/yr"
+    return metric_unit
+
+
+def load_registry(path: str | Path, *, metric_units: dict[str, str]) -> Registry:
+    """Read and validate a target registry.
+
+    Parameters
+    ----------
+    path : str or Path
+    metric_units : dict
+        Unit of every metric the engine can simulate (the quantitative rows whose metric is not
+        here are reported as "not modelled yet").
+
+    Raises
+    ------
+    InputError
+        For a missing file, bad TOML, an unknown key, a duplicate id, an impossible comparator,
+        or a threshold unit that cannot be converted from the metric's unit.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("target registry not found", file=path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    unknown = set(raw) - {"registry", "target"}
+    if unknown:
+        raise InputError(f"unknown section(s) {sorted(unknown)}; expected 'registry' and 'target'", file=path)
+    try:
+        meta = _Registry(**raw.get("registry", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(first["msg"], file=path, key="registry." + ".".join(map(str, first["loc"]))) from None
+    targets, seen = [], set()
+    for i, row in enumerate(raw.get("target", [])):
+        label = f"target[{i}]" + (f" (id {row.get('id')})" if isinstance(row, dict) and "id" in row else "")
+        try:
+            target = Target(**row)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(map(str, first["loc"]))
+            msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+            raise InputError(msg, file=path, key=f"{label}{'.' + loc if loc else ''}") from None
+        if target.id in seen:
+            raise InputError(f"duplicate id '{target.id}'", file=path, key=label)
+        seen.add(target.id)
+        if target.metric in metric_units:
+            source_unit = value_unit(target, metric_units[target.metric])
+            try:
+                conversion_factor(source_unit, target.unit)
+            except ValueError:
+                raise InputError(
+                    f"threshold unit '{target.unit}' does not fit metric '{target.metric}' "
+                    f"(the engine computes it in '{source_unit}')", file=path, key=f"{label}.unit") from None
+        year = target.year or meta.target_year
+        if target.kind is Kind.LEVEL and not (meta.base_year <= year <= meta.target_year):
+            raise InputError(f"year {year} is outside {meta.base_year}–{meta.target_year}", file=path, key=f"{label}.year")
+        targets.append(target)
+    if not targets:
+        raise InputError("the registry has no [[target]] rows", file=path)
+    return Registry(str(path), meta.title_en, meta.title_vi, meta.source, meta.base_year, meta.target_year, tuple(targets))

@@ -1,0 +1,61 @@
+"""Units of the simulated series and of the registry's thresholds, and conversion between them.
+
+Inside the engine every share and rate is a fraction (0–1); percent appears only at the edges
+(registry thresholds, reports). A conversion is a plain factor: ``value_in_to = value_in_from * f``.
+"""
+
+from __future__ import annotations
+
+#: Every unit a metric or a registry threshold may carry, with its Vietnamese rendering.
+UNITS_VI: dict[str, str] = {
+    "bn VND": "tỷ đồng",
+    "m VND/person/year": "triệu đồng/người/năm",
+    "m VND/person/month": "triệu đồng/người/tháng",
+    "m VND/worker/year": "triệu đồng/lao động/năm",
+    "bn USD": "tỷ USD",
+    "m USD": "triệu USD",
+    "VND/USD": "đồng/USD",
+    "share": "tỷ lệ (0–1)",
+    "%": "%",
+    "share/yr": "tỷ lệ/năm",
+    "%/yr": "%/năm",
+    "persons": "người",
+    "per 10,000 population": "trên 10.000 dân",
+    "years": "năm",
+    "index": "chỉ số",
+    "count": "số lượng",
+    "dwellings": "căn",
+    "rank": "thứ hạng",
+}
+
+# (from, to) -> factor. Identity pairs are implied.
+_FACTORS: dict[tuple[str, str], float] = {
+    ("share", "%"): 100.0,
+    ("share/yr", "%/yr"): 100.0,
+    ("share/yr", "%"): 100.0,
+    ("share", "%/yr"): 100.0,
+    ("m USD", "bn USD"): 1e-3,
+    ("bn USD", "m USD"): 1e3,
+}
+
+
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """Factor turning a value in ``from_unit`` into ``to_unit``.
+
+    Raises
+    ------
+    ValueError
+        If the two units measure different things (e.g. ``bn VND`` to ``%``).
+
+    Examples
+    --------
+    >>> conversion_factor("share", "%")
+    100.0
+    """
+    if from_unit == to_unit:
+        return 1.0
+    try:
+        return _FACTORS[(from_unit, to_unit)]
+    except KeyError:
+        raise ValueError(f"cannot convert '{from_unit}' to '{to_unit}'") from None
+

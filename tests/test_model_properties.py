@@ -1,0 +1,106 @@
+"""Properties of the linked model that must hold for any admissible input."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator.evaluate import judge, target_values
+from simulator.metrics import CATALOGUE
+from simulator.model.transforms import expit, logit
+from simulator.parameters import load_calibration
+from simulator.runner import run_scenario
+from simulator.scenario import Levers, MonteCarlo
+from simulator.targets import Kind, Target
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _paths(scenario, *, paths=256, seed=1, **mc):
+    montecarlo = MonteCarlo(**{**scenario.montecarlo.model_dump(), "paths": paths, "seed": seed, **mc})
+    return run_scenario(scenario.model_copy(update={"montecarlo": montecarlo}), keep_paths=True).full_paths
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.0, 4.0))
+def test_sector_shares_positive_and_sum_to_one(base_scenario, seed, scale):
+    out = _paths(base_scenario, seed=seed, volatility_scale=scale)
+    grdp = np.stack([out[f"share_{c}"] for c in ("agri", "industry", "construction", "taxes", "services")])
+    jobs = np.stack([out[m] for m in ("emp_share_agri", "emp_share_industry_construction", "emp_share_services")])
+    for shares in (grdp, jobs):
+        assert np.all(shares > 0)
+        np.testing.assert_allclose(shares.sum(axis=0), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out["share_industry_construction"], out["share_industry"] + out["share_construction"], atol=1e-15)
+
+
+def test_zero_volatility_is_the_hand_computed_ltgm_path(base_scenario):
+    """No shocks and no parameter draws: every path equals the LTGM recursion written out here."""
+    lever = 0.36
+    scenario = base_scenario.model_copy(update={"levers": Levers(investment_share=lever, tfp_growth_boost=0.004)})
+    out = _paths(scenario, paths=50, volatility_scale=0.0, parameter_uncertainty=False)
+    for series in out.values():  # identical paths
+        assert np.array_equal(series, np.broadcast_to(series[:1], series.shape), equal_nan=True)
+
+    cal = load_calibration(scenario.scenario.calibration)
+    b = {k: v.value for k, v in cal.base.items()}
+    p = {k: v.value for k, v in cal.parameters.items()}
+    alpha, delta = p["production.capital_share"], p["production.depreciation_rate"]
+    mu = p["production.tfp_growth_mean"] + 0.004
+    y = [b["grdp_current_bn_vnd"] / b["grdp_deflator_index"]]
+    k = [p["production.capital_output_ratio"] * y[0]]
+    pop, ratio, trained = b["population_persons"], b["employed_persons"] / b["population_persons"], b["trained_labour_share"]
+    h = np.exp(p["labour.human_capital_return"] * trained)
+    a = y[0] / (k[0] ** alpha * (h * pop * ratio) ** (1 - alpha))
+    g, share = p["production.tfp_growth_initial"], b["investment_share"]
+    for _ in range(5):
+        k.append((1 - delta) * k[-1] + share * y[-1])
+        pop *= np.exp(p["demography.population_growth_mean"])
+        ratio *= np.exp(p["labour.employment_ratio_growth_mean"])
+        trained = float(expit(logit(trained) + p["labour.trained_share_logit_drift"]))
+        h = np.exp(p["labour.human_capital_return"] * trained)
+        g = mu + p["production.tfp_growth_persistence"] * (g - mu)
+        a *= np.exp(g)
+        y.append(a * k[-1] ** alpha * (h * pop * ratio) ** (1 - alpha))
+        share = lever
+    np.testing.assert_allclose(out["grdp_real_bn_vnd"][0], y, rtol=1e-12)
+    np.testing.assert_allclose(out["capital_real_bn_vnd"][0], k, rtol=1e-12)
+
+
+@SETTINGS
+@given(low=st.floats(0.05, 0.7), extra=st.floats(0.0, 0.3), seed=st.integers(0, 2**32 - 1))
+def test_more_investment_never_lowers_capital_or_output(base_scenario, low, extra, seed):
+    def run(share):
+        scenario = base_scenario.model_copy(update={"levers": Levers(investment_share=share)})
+        return _paths(scenario, paths=128, seed=seed)
+
+    a, b = run(low), run(min(low + extra, 1.0))
+    for metric in ("capital_real_bn_vnd", "grdp_real_bn_vnd"):
+        assert np.all(b[metric] >= a[metric] * (1 - 1e-12))
+
+
+@SETTINGS
+@given(t1=st.floats(300_000, 900_000), step=st.floats(0.0, 300_000))
+def test_p_hit_never_rises_with_a_higher_at_least_threshold(base_scenario, t1, step):
+    out = _paths(base_scenario, paths=512, seed=7)
+
+    def hits(threshold):
+        target = Target(id="x", number=1, group="economy", name_en="x", name_vi="x", metric="grdp_current_bn_vnd",
+                        kind=Kind.LEVEL, comparator=">=", threshold=threshold, unit="bn VND")
+        values = target_values(target, out["grdp_current_bn_vnd"], np.arange(2025, 2031), target_year=2030)
+        return judge(target, values, CATALOGUE["grdp_current_bn_vnd"].unit, 0.0)[1].sum()
+
+    assert hits(t1 + step) <= hits(t1)
+
+
+def test_base_year_equals_calibration_inputs(base_scenario):
+    out = _paths(base_scenario, paths=300)
+    cal = load_calibration(base_scenario.scenario.calibration)
+    b = {k: v.value for k, v in cal.base.items()}
+    same = {name: name for name in ("grdp_current_bn_vnd", "population_persons", "employed_persons", "unemployment_rate",
+                                    "urbanisation_rate", "trained_labour_share", "emp_share_agri", "emp_share_services",
+                                    "emp_share_industry_construction", "share_agri", "share_industry", "share_construction",
+                                    "share_taxes", "share_services", "investment_share", "budget_revenue_bn_vnd",
+                                    "exports_musd", "income_per_capita_month_mvnd", "usd_vnd")}
+    same["deflator_index"] = "grdp_deflator_index"
+    for metric, base_name in same.items():
+        np.testing.assert_allclose(out[metric][:, 0], b[base_name], rtol=1e-12, err_msg=metric)
+    np.testing.assert_allclose(out["grdp_per_capita_mvnd"][:, 0], b["grdp_current_bn_vnd"] * 1e3 / b["population_persons"])

@@ -1,0 +1,59 @@
+"""Streaming quantiles against exact ones, and Wilson intervals against hand values."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.evaluate import wilson_interval
+from simulator.summaries import SCALES, Histogram
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), splits=st.lists(st.integers(1, 4999), max_size=4))
+def test_histogram_is_order_and_chunk_invariant(seed, splits):
+    values = np.random.default_rng(seed).lognormal(12.0, 0.3, size=(5000, 2))
+    whole = Histogram("log", np.array([1.6e5, 1.6e5]))
+    whole.add(values)
+    parts = Histogram("log", np.array([1.6e5, 1.6e5]))
+    for chunk in np.split(values, sorted(set(splits))):
+        parts.add(chunk)
+    assert np.array_equal(whole.counts, parts.counts)
+
+
+@pytest.mark.parametrize("scale, draw", [
+    ("log", lambda r: r.lognormal(12.0, 0.3, 200_000)),
+    ("unit", lambda r: r.beta(2, 5, 200_000)),
+    ("rate", lambda r: r.normal(0.07, 0.02, 200_000)),
+])
+def test_quantiles_match_exact_within_resolution(scale, draw):
+    values = draw(np.random.default_rng(0))
+    ref = np.median(values) if scale == "log" else 1.0
+    hist = Histogram(scale, np.array([ref]))
+    hist.add(values[:, None])
+    qs = (0.1, 0.5, 0.9)
+    lo, hi, bins = SCALES[scale]
+    width = (hi - lo) / bins
+    exact = np.quantile(values, qs)
+    got = hist.quantiles(qs)[0]
+    if scale == "log":
+        np.testing.assert_allclose(np.log(got), np.log(exact), atol=width)
+    else:
+        np.testing.assert_allclose(got, exact, atol=width)
+
+
+def test_nan_is_counted_apart():
+    hist = Histogram("ratio", np.ones(1))
+    hist.add(np.array([[0.5], [np.nan], [0.7], [0.9]]))
+    assert hist.undefined()[0] == 1
+    assert hist.quantiles((0.5,))[0, 0] == pytest.approx(0.7, abs=1e-3)
+
+
+def test_wilson_interval_hand_values():
+    # p̂ = 0.5, n = 100, z = 1.959964: centre 0.5, half-width z·sqrt(0.25/100 + z²/40000)/(1 + z²/100)
+    z = 1.959963984540054
+    half = z * np.sqrt(0.25 / 100 + z * z / 40000) / (1 + z * z / 100)
+    low, high = wilson_interval(50, 100)
+    assert low == pytest.approx(0.5 - half) and high == pytest.approx(0.5 + half)
+    assert wilson_interval(0, 100) == pytest.approx((0.0, z * z / 100 / (1 + z * z / 100)))
+    assert wilson_interval(100, 100)[1] == 1.0
