@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
+from .estimation.commands import backtest_command, calibrate_command
 
 
 def _run_parser(sub) -> None:
@@ -26,11 +27,14 @@ def _run_parser(sub) -> None:
     p.add_argument("--out", type=Path, help="output folder (default out/<scenario name>/)")
     p.add_argument("--no-write", action="store_true", help="print only, write no files")
     p.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
-    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of target names in the table")
+    p.add_argument("--lang", choices=("en", "vi"), default="en",
+                   help="language of target names, units and headers in the tables (simulator/labels.toml)")
+    p.add_argument("--given", action="append", default=[], metavar="ID",
+                   help="also print P(each target | target ID hit) from the same paths, e.g. --given 1a (repeatable)")
 
 
 def _run(args) -> int:
-    from .output import render_table, write_outputs
+    from .output import render_conditional, render_joint, render_table, write_outputs
     from .runner import run
 
     if args.paths is not None and args.paths <= 0:
@@ -41,7 +45,8 @@ def _run(args) -> int:
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(render_table(result, lang=args.lang))
+        conditionals = [render_conditional(result, given, lang=args.lang) for given in args.given]  # may raise
+        print("\n\n".join([render_table(result, lang=args.lang), render_joint(result, lang=args.lang), *conditionals]))
         print(f"Simulated in {elapsed:.2f} s.")
     if not args.no_write:
         out = args.out or Path("out") / result.name
@@ -51,7 +56,7 @@ def _run(args) -> int:
     return 0
 
 
-COMMANDS = {"run": (_run_parser, _run)}
+COMMANDS = {"run": (_run_parser, _run), "calibrate": calibrate_command, "backtest": backtest_command}
 
 
 def build_parser() -> argparse.ArgumentParser:

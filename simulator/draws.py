@@ -16,10 +16,19 @@ import numpy as np
 
 
 class Stream(IntEnum):
+    """Stream ids of a block. Never renumber: a new stream takes the next free id, so the numbers
+    of the existing streams (and the core model's results for a seed) stay the same."""
+
     SHOCKS = 0
     STUDENT_SCALE = 1
     DISASTERS = 2
     PARAMETERS = 3
+    SATELLITE_SHOCKS = 4  # normals of the satellite trends (simulator.satellites)
+    SATELLITE_PARAMETERS = 5  # per-path draws of satellite parameters with a standard error
+    SATELLITE_COUNTS = 6  # over-dispersed yearly counts (negative binomial)
+    PRIOR_COMMON = 7  # the common factor of the prior targets (Gaussian copula)
+    PRIOR_OWN = 8  # each prior target's own normal
+    PRIOR_PROBABILITIES = 9  # per-path attainment probabilities of Beta priors
 
 
 def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:
@@ -63,11 +72,50 @@ def disasters(seed: int, block: int, n_paths: int, n_years: int, probability) ->
 
 
 def parameter_draws(seed: int, block: int, n_paths: int, means: np.ndarray, ses: np.ndarray,
-                    lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+                    lower: np.ndarray, upper: np.ndarray, *, stream: Stream = Stream.PARAMETERS) -> np.ndarray:
     """Per-path parameter values (paths, m): normal around the estimate, clipped to the bounds.
 
     The clip keeps draws admissible (a persistence below 1, a share in [0, 1]); with standard
     errors small next to the distance to the bounds it hardly ever binds.
     """
-    z = generator(seed, block, Stream.PARAMETERS).standard_normal((n_paths, len(means)))
+    z = generator(seed, block, stream).standard_normal((n_paths, len(means)))
     return np.clip(means + ses * z, lower, upper)
+
+
+def standard_normals(seed: int, block: int, stream: Stream, shape: tuple[int, ...], *,
+                     out: np.ndarray | None = None) -> np.ndarray:
+    """Independent standard normals of one stream of one block, path-major ``shape``, written
+    into ``out`` (C-contiguous float64 of that shape) if given."""
+    return generator(seed, block, stream).standard_normal(shape, out=out)
+
+
+def negative_binomial_counts(seed: int, block: int, mean: np.ndarray, dispersion: np.ndarray, *,
+                             out: np.ndarray | None = None) -> np.ndarray:
+    """Over-dispersed counts: negative binomial with the given mean and size ``dispersion``.
+
+    Var = mean + mean² / dispersion (the gamma–Poisson mixture; Cameron & Trivedi 2013,
+    *Regression Analysis of Count Data*, 2nd ed., ch. 3, the NB2 form). numpy's parameters are
+    n = dispersion and p = dispersion / (dispersion + mean).
+
+    Parameters
+    ----------
+    mean : array (paths, years, k)
+        Expected counts, positive.
+    dispersion : array broadcastable to ``mean``
+        Size parameter, positive; large values approach the Poisson.
+
+    Returns
+    -------
+    array (paths, years, k) of float counts (``out`` if given)
+    """
+    size = np.broadcast_to(dispersion, mean.shape)
+    counts = generator(seed, block, Stream.SATELLITE_COUNTS).negative_binomial(size, size / (size + mean))
+    if out is None:
+        return counts.astype(float)
+    out[...] = counts
+    return out
+
+
+def beta_probabilities(seed: int, block: int, n_paths: int, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Per-path attainment probabilities (paths, k) from Beta(alpha_j, beta_j) priors."""
+    return generator(seed, block, Stream.PRIOR_PROBABILITIES).beta(alpha, beta, size=(n_paths, len(alpha)))

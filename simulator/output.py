@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+import tomllib
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError
 from .results import NOT_MODELLED, Result
 
 
@@ -26,17 +31,32 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_outputs(result: Result, directory: Path) -> list[Path]:
-    """results.json, targets.csv and series.csv (per-year quantiles) in ``directory``."""
+    """results.json, targets.csv, series.csv (per-year quantiles) and the joint tables in ``directory``:
+    joint_groups.csv (P(at least k of n) per group), joint_cohits.csv (paths hitting both targets)
+    and joint_correlation.csv (correlation of hit indicators)."""
     files = {
         "results.json": json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n",
         "targets.csv": result.targets_frame().to_csv(index=False),
         "series.csv": result.series_frame().to_csv(index=False, float_format="%.6g"),
     }
+    if result.joint is not None:
+        files["joint_groups.csv"] = result.groups_frame().to_csv(index=False, float_format="%.6g")
+        files["joint_cohits.csv"] = result.cohits_frame().to_csv(index_label="id")
+        files["joint_correlation.csv"] = result.correlation_frame().to_csv(index_label="id", float_format="%.4f")
     written = []
     for name, text in files.items():
         write_atomic(directory / name, text)
         written.append(directory / name)
     return written
+
+
+@cache
+def labels(lang: str) -> dict:
+    """The words of the reports in ``lang`` (``simulator/labels.toml``)."""
+    table = tomllib.loads(resources.files("simulator").joinpath("labels.toml").read_text(encoding="utf-8"))
+    if lang not in table:
+        raise InputError(f"no labels for language '{lang}'; available: {', '.join(table)}", file="simulator/labels.toml")
+    return table[lang]
 
 
 def _number(x, unit: str | None) -> str:
@@ -47,41 +67,81 @@ def _number(x, unit: str | None) -> str:
     return f"{x:,.0f}"
 
 
+def _fixed_width(head: tuple, rows: list[tuple], *, left: set[int], wrap: int | None = None) -> list[str]:
+    widths = [max(len(str(row[i])) for row in rows + [head]) for i in range(len(head))]
+    if wrap is not None:
+        widths[wrap] = min(widths[wrap], 48)
+
+    def fmt(row):
+        cells = [str(c) if i != wrap or len(str(c)) <= 48 else str(c)[:47] + "…" for i, c in enumerate(row)]
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(row) for row in rows]
+
+
 def render_table(result: Result, *, lang: str = "en") -> str:
-    """A fixed-width table: one row per target, the columns of the issue's contract."""
-    name_key = "name_vi" if lang == "vi" else "name_en"
-    head = ("id", "target" if lang == "en" else "chỉ tiêu", "threshold", "unit", "median", "10–90 %", "P(hit)", "95 % CI", "method")
+    """A fixed-width table: one row per target, the columns of the issue's contract, in ``lang``."""
+    words = labels(lang)
+    methods = words["methods"]
+    head = tuple(words[k] for k in ("id", "target", "threshold", "unit", "median", "band", "p_hit", "ci", "method"))
     lines = []
     for t in result.targets:
         unit = t.unit or ""
+        shown_unit = (t.unit_vi or unit) if lang == "vi" else unit
+        name = t.name_vi if lang == "vi" else t.name_en
+        method = methods.get(t.method, t.method)
         if t.p_hit is None:
-            cells = (t.id, getattr(t, name_key), _threshold_text(t), unit, "", "", "", "", t.method)
+            cells = (t.id, name, _threshold_text(t), shown_unit, "", "", "", "", method)
         else:
-            band = f"{_number(t.p10, unit)} – {_number(t.p90, unit)}"
+            band = f"{_number(t.p10, unit)} – {_number(t.p90, unit)}" if t.median is not None else ""
             ci = f"{t.p_hit_ci95[0]:.3f}–{t.p_hit_ci95[1]:.3f}"
             flag = "*" if t.assumptions else ""
-            cells = (t.id, getattr(t, name_key), _threshold_text(t), unit, _number(t.median, unit), band,
-                     f"{t.p_hit:.3f}", ci, t.method + flag)
+            cells = (t.id, name, _threshold_text(t), shown_unit, _number(t.median, unit) if t.median is not None else "",
+                     band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
-    widths = [max(len(str(row[i])) for row in lines + [head]) for i in range(len(head))]
-    widths[1] = min(widths[1], 48)
-
-    def fmt(row):
-        cells = [str(c) if i != 1 else (str(c)[:47] + "…" if len(str(c)) > 48 else str(c)) for i, c in enumerate(row)]
-        return "  ".join(c.ljust(w) if i in (0, 1, 3, 8) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    out = [f"{result.region} — scenario '{result.name}': {result.paths:,} paths, seed {result.seed}, "
-           f"{int(result.years[0])}→{int(result.years[-1])}",
-           fmt(head), "  ".join("-" * w for w in widths)]
-    out += [fmt(row) for row in lines]
-    counted = sum(t.p_hit is not None for t in result.targets)
-    missing = sum(t.method == NOT_MODELLED for t in result.targets)
+    out = [words["title"].format(region=result.region, scenario=result.name, paths=f"{result.paths:,}", seed=result.seed,
+                                 first=int(result.years[0]), last=int(result.years[-1]))]
+    out += _fixed_width(head, lines, left={0, 1, 3, 8}, wrap=1)
     out.append("")
-    out.append(f"{counted} targets evaluated, {missing} not modelled yet, "
-               f"{sum(t.method == 'qualitative' for t in result.targets)} qualitative. "
-               "'*' = rests on at least one calibration value marked as an assumption (see results.json).")
-    out.append("P(hit) 95 % CI: Wilson interval for the Monte Carlo error only.")
+    out.append(words["counts"].format(evaluated=sum(t.p_hit is not None for t in result.targets),
+                                      missing=sum(t.method == NOT_MODELLED for t in result.targets),
+                                      qualitative=sum(t.method == "qualitative" for t in result.targets))
+               + " " + words["assumption_flag"])
+    out.append(words["mc_note"])
     return "\n".join(out)
+
+
+def render_joint(result: Result, *, lang: str = "en") -> str:
+    """P(all targets of a group), P(all but one), P(at least 3/4 and 1/2 of them), expected number hit.
+
+    The whole curve P(at least k of n), k = 0…n, is in ``joint_groups.csv`` and ``results.json``.
+    """
+    words = labels(lang)
+    head = (words["group"], words["n_targets"], words["p_all"], words["ci"], words["p_all_but_one"],
+            words["p_three_quarters"], words["p_half"], words["expected_hits"])
+    rows = []
+    for g in result.joint.group_table():
+        n, curve = g["n"], g["p_at_least"]
+        rows.append((words["groups"].get(g["group"], g["group"]), n, f"{g['p_all']:.4f}",
+                     f"{g['p_all_ci95'][0]:.4f}–{g['p_all_ci95'][1]:.4f}", f"{curve[max(n - 1, 0)]:.3f}",
+                     f"{curve[math.ceil(0.75 * n)]:.3f}", f"{curve[math.ceil(0.5 * n)]:.3f}", f"{g['expected_hits']:.1f}"))
+    return "\n".join([words["joint_title"]] + _fixed_width(head, rows, left={0}))
+
+
+def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
+    """P(each evaluated target | ``given`` hit) beside its P(hit), from the same paths."""
+    words = labels(lang)
+    try:
+        frame = result.conditional(given)
+    except KeyError as exc:
+        raise InputError(exc.args[0], file="command line", key="--given") from None
+    names = {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in result.targets}
+    paths_given = int(frame["paths_given"].iloc[0])
+    head = (words["id"], words["target"], words["p_hit"], words["p_given"], words["lift"])
+    rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if pd.isna(r.p_hit_given) else f"{r.p_hit_given:.3f}",
+             "—" if pd.isna(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples()]
+    title = words["given_title"].format(given=given, paths=f"{paths_given:,}", share=f"{paths_given / result.paths:.1%}")
+    return "\n".join([title] + _fixed_width(head, rows, left={0, 1}, wrap=1))
 
 
 def _threshold_text(t) -> str:

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import effective_bounds, wilson_interval
-from .metrics import CATALOGUE
+from .joint import JointSummary
+from .metrics import SERIES
 from .targets import Method, Registry, Target, value_unit
-from .units import conversion_factor
+from .units import UNITS_VI, conversion_factor
 
 NOT_MODELLED = "not modelled yet"
 
@@ -46,6 +47,10 @@ class TargetSummary:
     undefined_paths: int = 0
     assumptions: tuple[str, ...] = ()
     note: str = ""
+    unit_vi: str | None = None
+    approx_tolerance: float | None = None  # relative "about" tolerance applied (approx rows only)
+    prior_probability: float | None = None
+    prior_reason: str | None = None
 
     @classmethod
     def evaluated(cls, target: Target, registry: Registry, metric_unit: str, hits: int, n: int,
@@ -56,7 +61,16 @@ class TargetSummary:
         return cls(**_common(target, registry), method=target.method.value if target.method is not Method.MODEL else "model",
                    effective_threshold=[low, high] if target.comparator == "between" else (low if target.comparator in (">", ">=") else high),
                    p_hit=hits / n, p_hit_ci95=wilson_interval(hits, n), hits=hits,
-                   median=median, p10=p10, p90=p90, undefined_paths=undefined, assumptions=tuple(assumptions))
+                   median=median, p10=p10, p90=p90, undefined_paths=undefined, assumptions=tuple(assumptions),
+                   approx_tolerance=tolerance if target.approx else None)
+
+    @classmethod
+    def from_prior(cls, target: Target, registry: Registry, hits: int, n: int, probability: float, reason: str,
+                   assumptions: list[str]) -> "TargetSummary":
+        """A ``prior`` row: P(hit) from the per-path draws of its prior (no simulated value)."""
+        return cls(**_common(target, registry), method=Method.PRIOR.value, effective_threshold=None,
+                   p_hit=hits / n, p_hit_ci95=wilson_interval(hits, n), hits=hits, assumptions=tuple(assumptions),
+                   prior_probability=probability, prior_reason=reason)
 
     @classmethod
     def not_evaluated(cls, target: Target, registry: Registry) -> "TargetSummary":
@@ -70,7 +84,7 @@ def _common(target: Target, registry: Registry) -> dict:
     return dict(id=target.id, number=target.number, group=target.group, name_en=target.name_en, name_vi=target.name_vi,
                 metric=target.metric, kind=target.kind.value, comparator=target.comparator, threshold=threshold,
                 unit=target.unit, period=period if period else [registry.target_year] if target.comparator else None,
-                note=target.note)
+                note=target.note, unit_vi=target.unit_vi or (UNITS_VI.get(target.unit) if target.unit else None))
 
 
 def _clean(x):
@@ -96,6 +110,47 @@ class Result:
     series_quantiles: dict[str, np.ndarray]  # metric -> (years, len(SERIES_QUANTILES))
     provenance: dict
     full_paths: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    joint: JointSummary | None = field(default=None, repr=False)
+    full_hits: np.ndarray | None = field(default=None, repr=False)  # (paths, evaluated targets) when keep_paths
+
+    def conditional(self, given: str) -> pd.DataFrame:
+        """P(A | ``given`` hit) for every evaluated target A, beside P(A), from the same paths.
+
+        Raises KeyError naming the evaluated targets if ``given`` is not one of them.
+        """
+        j = self.joint
+        conditional = j.conditional(given)
+        hits_given = int(j.cohits[j._i(given), j._i(given)])
+        return pd.DataFrame({"id": list(j.ids), "p_hit": j.p_hit(), "p_hit_given": conditional,
+                             "lift": conditional / np.where(j.p_hit() > 0, j.p_hit(), np.nan),
+                             "paths_given": hits_given})
+
+    def correlation_frame(self) -> pd.DataFrame:
+        """Correlation matrix of the hit indicators (evaluated targets × evaluated targets)."""
+        return pd.DataFrame(self.joint.correlation(), index=list(self.joint.ids), columns=list(self.joint.ids))
+
+    def cohits_frame(self) -> pd.DataFrame:
+        """Paths hitting both targets (the diagonal: hits of each)."""
+        return pd.DataFrame(self.joint.cohits, index=list(self.joint.ids), columns=list(self.joint.ids))
+
+    def groups_frame(self) -> pd.DataFrame:
+        """P(at least k of the group's n targets), one row per group and k; k = n is P(all)."""
+        rows = []
+        for g in self.joint.group_table():
+            for k, p in enumerate(g["p_at_least"]):
+                rows.append({"group": g["group"], "n": g["n"], "k": k, "p_at_least_k": p,
+                             "p_exactly_k": int(self.joint.group_histograms[g["group"]][k]) / self.joint.paths})
+        return pd.DataFrame(rows)
+
+    def joint_dict(self) -> dict:
+        """The ``joint`` section of ``results.json``."""
+        j = self.joint
+        return {
+            "targets": list(j.ids),
+            "groups": j.group_table(),
+            "cohits": j.cohits.tolist(),
+            "correlation": [[_clean(float(x)) for x in row] for row in j.correlation()],
+        }
 
     @property
     def name(self) -> str:
@@ -107,7 +162,8 @@ class Result:
         for t in self.targets:
             row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
                                                "comparator", "threshold", "effective_threshold", "unit", "method",
-                                               "p_hit", "median", "p10", "p90", "undefined_paths")}
+                                               "p_hit", "median", "p10", "p90", "undefined_paths", "unit_vi",
+                                               "approx_tolerance", "prior_probability", "prior_reason")}
             row["p_hit_low"], row["p_hit_high"] = t.p_hit_ci95 if t.p_hit_ci95 else (None, None)
             row["period"] = "–".join(map(str, t.period)) if t.period else None
             row["assumptions"] = ";".join(t.assumptions)
@@ -121,7 +177,7 @@ class Result:
         rows = []
         for metric, q in self.series_quantiles.items():
             for i, year in enumerate(self.years):
-                row = {"metric": metric, "unit": CATALOGUE[metric].unit, "year": int(year)}
+                row = {"metric": metric, "unit": SERIES[metric].unit, "year": int(year)}
                 row.update({f"p{round(p * 100):02d}": float(q[i, j]) for j, p in enumerate(SERIES_QUANTILES)})
                 rows.append(row)
         return pd.DataFrame(rows)
@@ -137,6 +193,8 @@ class Result:
                 "method": t.method, "p_hit": t.p_hit, "p_hit_ci95": list(t.p_hit_ci95) if t.p_hit_ci95 else None,
                 "hits": t.hits, "median": t.median, "p10": t.p10, "p90": t.p90,
                 "undefined_paths": t.undefined_paths, "assumptions": list(t.assumptions),
+                "unit_vi": t.unit_vi, "approx_tolerance": t.approx_tolerance,
+                "prior_probability": t.prior_probability, "prior_reason": t.prior_reason,
             }))
         return {
             "scenario": self.name,
@@ -150,4 +208,5 @@ class Result:
             "levers": self.scenario.levers.model_dump(),
             "provenance": self.provenance,
             "targets": targets,
+            **({"joint": self.joint_dict()} if self.joint is not None else {}),
         }

@@ -1,13 +1,16 @@
 """The Monte Carlo driver: scenario in, :class:`~simulator.results.Result` out.
 
-Paths are simulated chunk by chunk (a chunk is a whole number of blocks); only streaming
-summaries survive a chunk, so memory is bounded by the chunk size. Every summary is an integer
-count, so the numbers do not depend on the chunk size.
+Paths are simulated chunk by chunk (a chunk is a whole number of blocks): the core model, then
+the satellite models on the same paths, then the prior targets' draws. Only streaming summaries
+survive a chunk (hit counts, fixed-bin histograms, the joint co-hit counts), so memory is bounded
+by the chunk size. Every summary is an integer count, so the numbers do not depend on the chunk
+size.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +19,19 @@ from . import __version__, draws
 from .engine import ModelSetup, assumptions_behind, block_draws, simulate_paths
 from .errors import InputError
 from .evaluate import judge, target_values
-from .metrics import CATALOGUE
+from .joint import JointCounter
+from .metrics import CATALOGUE, KNOWN_UNITS, SATELLITE_CATALOGUE, SERIES
 from .parameters import Calibration, load_calibration
+from .priors import PriorSet, prior_hits, prior_set
 from .results import Result, TargetSummary
+from .satellites import SatelliteSetup, chunk_draws, load_satellite_calibration, simulate_satellites
+from .satellites.engine import satellite_assumptions
 from .scenario import Scenario, load_scenario
 from .summaries import Histogram
 from .targets import Kind, Method, Registry, Transform, load_registry, value_unit
+
+#: Named groups of the joint summary besides the registry's own groups.
+ALL_MODELLED, ALL_EVALUATED = "all_modelled", "all"
 
 SERIES_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -39,7 +49,11 @@ def prepare(scenario: Scenario) -> tuple[ModelSetup, Registry]:
     overrides = scenario.parameter_overrides()
     if overrides:
         calibration = calibration.with_parameter_values(overrides, origin=scenario.source_file)
-    registry = load_registry(scenario.scenario.targets, metric_units={m: c.unit for m, c in CATALOGUE.items()})
+    simulated = set(SERIES) if scenario.scenario.satellites else set(CATALOGUE)
+    if not scenario.scenario.satellites:
+        _require_satellites(scenario)
+    registry = load_registry(scenario.scenario.targets, metric_units=KNOWN_UNITS, simulated=simulated)
+    _check_tolerances(scenario, registry)
     if registry.base_year != calibration.base_year:
         raise InputError(f"registry base year {registry.base_year} differs from the calibration's {calibration.base_year} "
                          f"({calibration.path})", file=registry.path, key="registry.base_year")
@@ -69,6 +83,45 @@ def prepare(scenario: Scenario) -> tuple[ModelSetup, Registry]:
     return setup, registry
 
 
+def _require_satellites(scenario: Scenario) -> None:
+    """A registry with satellite rows needs the satellite calibration file: say so plainly."""
+    rows = tomllib.loads(Path(scenario.scenario.targets).read_text(encoding="utf-8")).get("target", [])
+    needing = [r.get("id") for r in rows if r.get("metric") in SATELLITE_CATALOGUE and r.get("method") in ("model", "trend")]
+    if needing:
+        raise InputError(f"targets {', '.join(map(str, needing[:5]))}{' …' if len(needing) > 5 else ''} need the satellite "
+                         "models: set scenario.satellites to a satellite calibration file (calibration/satellites.toml)",
+                         file=scenario.source_file, key="scenario.satellites")
+
+
+def _check_tolerances(scenario: Scenario, registry: Registry) -> None:
+    approx = {t.id for t in registry.targets if t.approx}
+    for key in scenario.target_options.approx_tolerance_by_target:
+        if key not in approx:
+            raise InputError(f"'{key}' is not an \"about\" (approx = true) target of {registry.path}; such targets: "
+                             f"{', '.join(sorted(approx))}", file=scenario.source_file,
+                             key=f"target_options.approx_tolerance_by_target.{key}")
+
+
+def prepare_extensions(scenario: Scenario, setup: ModelSetup, registry: Registry) -> tuple[SatelliteSetup | None, PriorSet]:
+    """The satellite models' setup (None without a satellite calibration) and the prior targets."""
+    sat = None
+    if scenario.scenario.satellites:
+        calibration = load_satellite_calibration(scenario.scenario.satellites)
+        if calibration.base_year != setup.calibration.base_year:
+            raise InputError(f"satellite base year {calibration.base_year} differs from the core calibration's "
+                             f"{setup.calibration.base_year}", file=calibration.path, key="meta.base_year")
+        overrides = scenario.satellite_parameter_overrides()
+        if overrides:
+            calibration = calibration.with_parameter_values(overrides, origin=scenario.source_file)
+        mc = scenario.montecarlo
+        sat = SatelliteSetup(calibration=calibration, horizon=len(setup.years) - 1, seed=mc.seed,
+                             parameter_uncertainty=mc.parameter_uncertainty, volatility_scale=mc.volatility_scale)
+    elif scenario.satellite_parameters:
+        raise InputError("satellite_parameters given but scenario.satellites names no satellite calibration",
+                         file=scenario.source_file, key="satellite_parameters")
+    return sat, prior_set(registry, scenario)
+
+
 def _chunks(n_paths: int, block_size: int, chunk_size: int):
     """Yield lists of (block index, paths in block), each list one chunk of whole blocks."""
     blocks_per_chunk = max(1, chunk_size // block_size)
@@ -80,8 +133,13 @@ def _chunks(n_paths: int, block_size: int, chunk_size: int):
         yield chunk
 
 
-def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray) -> dict[str, np.ndarray]:
-    """Draw each block of the chunk from its own stream, then run the model on the chunk at once."""
+def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray, sat: SatelliteSetup | None = None,
+                    priors: PriorSet | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Draw each block of the chunk from its own streams, then run the models on the chunk at once.
+
+    Returns the series {metric: (paths, years)} (core, then satellites) and the prior targets'
+    hits (paths, k).
+    """
     total = sum(n for _, n in chunk)
     shocks = np.empty((total, len(setup.years) - 1, factor.shape[0]))
     parts, first = [], 0
@@ -95,73 +153,112 @@ def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray) -> dict[str, n
         else:
             params[name] = value
     disaster = np.concatenate([d for _, _, d in parts])
-    return simulate_paths(setup, params, shocks, disaster)
+    outcomes = simulate_paths(setup, params, shocks, disaster)
+    if sat is not None:
+        outcomes.update(simulate_satellites(sat, outcomes, chunk_draws(sat, chunk)))
+    k = len(priors.ids) if priors is not None else 0
+    hits = (np.concatenate([prior_hits(priors, seed=setup.seed, block=block, n_paths=n) for block, n in chunk])
+            if k else np.zeros((total, 0), dtype=bool))
+    return outcomes, hits
 
 
 def _target_scale(target, metric: str) -> str:
-    if value_unit(target, CATALOGUE[metric].unit) == "share/yr" or (target.kind is Kind.EVERY_YEAR and target.transform is Transform.CHANGE):
-        return "rate" if CATALOGUE[metric].scale != "log" or target.transform is not Transform.CHANGE else "log"
-    return "log" if target.kind is Kind.CUMULATIVE else CATALOGUE[metric].scale
+    if value_unit(target, SERIES[metric].unit) == "share/yr" or (target.kind is Kind.EVERY_YEAR and target.transform is Transform.CHANGE):
+        return "rate" if SERIES[metric].scale != "log" or target.transform is not Transform.CHANGE else "log"
+    return "log" if target.kind is Kind.CUMULATIVE else SERIES[metric].scale
+
+
+def _joint_groups(evaluated) -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for t in evaluated:
+        groups.setdefault(t.group, []).append(t.id)
+    groups[ALL_MODELLED] = [t.id for t in evaluated if t.method is not Method.PRIOR]
+    groups[ALL_EVALUATED] = [t.id for t in evaluated]
+    return {g: tuple(m) for g, m in groups.items() if m}
 
 
 def run_scenario(scenario: Scenario, *, keep_paths: bool = False) -> Result:
     """Simulate a validated scenario and summarise it (see :func:`simulator.run`)."""
     setup, registry = prepare(scenario)
+    sat, priors = prepare_extensions(scenario, setup, registry)
     mc = scenario.montecarlo
-    tolerance = scenario.target_options.approx_tolerance
-    metric_names = tuple(CATALOGUE)
-    modelled = [t for t in registry.targets if t.metric in CATALOGUE and t.method is not Method.QUALITATIVE]
+    options = scenario.target_options
+    simulated = SERIES if sat is not None else CATALOGUE
+    modelled = [t for t in registry.targets if t.metric in simulated and t.method in (Method.MODEL, Method.TREND)]
+    prior_rows = [t for t in registry.targets if t.method is Method.PRIOR]
+    evaluated = [t for t in registry.targets if t in modelled or t in prior_rows]
+    prior_column = {t.id: j for j, t in enumerate(prior_rows)}
     series_hist: dict[str, Histogram] = {}
     target_hist: dict[str, Histogram] = {}
-    hits = {t.id: 0 for t in modelled}
-    kept: dict[str, list[np.ndarray]] = {m: [] for m in metric_names} if keep_paths else {}
+    hits = {t.id: 0 for t in evaluated}
+    joint = JointCounter(tuple(t.id for t in evaluated), _joint_groups(evaluated))
+    kept: dict[str, list[np.ndarray]] = {m: [] for m in simulated} if keep_paths else {}
+    kept_hits: list[np.ndarray] = []
     factor = setup.shock_factor
     for chunk in _chunks(mc.paths, mc.block_size, mc.chunk_size):
-        outcomes = _simulate_chunk(setup, chunk, factor)
+        outcomes, prior_hit = _simulate_chunk(setup, chunk, factor, sat, priors)
         if not series_hist:  # fixed references from block 0, path 0: the same whatever the chunking
-            for m in metric_names:
+            for m in simulated:
                 ref = outcomes[m][0]
                 ref = np.where(np.isfinite(ref) & (ref > 0), ref, 1.0)
-                series_hist[m] = Histogram(CATALOGUE[m].scale, ref if CATALOGUE[m].scale == "log" else np.ones_like(ref))
-        for m in metric_names:
+                series_hist[m] = Histogram(SERIES[m].scale, ref if SERIES[m].scale == "log" else np.ones_like(ref))
+        for m in simulated:
             series_hist[m].add(outcomes[m])
             if keep_paths:
                 kept[m].append(outcomes[m])
-        for t in modelled:
-            raw = target_values(t, outcomes[t.metric], setup.years, target_year=registry.target_year)
-            shown, hit = judge(t, raw, CATALOGUE[t.metric].unit, tolerance)
+        hit_matrix = np.empty((prior_hit.shape[0], len(evaluated)), dtype=bool)
+        for j, t in enumerate(evaluated):
+            if t.method is Method.PRIOR:
+                hit = prior_hit[:, prior_column[t.id]]
+            else:
+                raw = target_values(t, outcomes[t.metric], setup.years, target_year=registry.target_year)
+                shown, hit = judge(t, raw, SERIES[t.metric].unit, options.tolerance(t.id))
+                if t.id not in target_hist:
+                    scale = _target_scale(t, t.metric)
+                    ref = shown[0] if scale == "log" and np.isfinite(shown[0]) and shown[0] > 0 else 1.0
+                    target_hist[t.id] = Histogram(scale, np.array([ref]))
+                target_hist[t.id].add(shown[:, None])
             hits[t.id] += int(hit.sum())
-            if t.id not in target_hist:
-                scale = _target_scale(t, t.metric)
-                ref = shown[0] if scale == "log" and np.isfinite(shown[0]) and shown[0] > 0 else 1.0
-                target_hist[t.id] = Histogram(scale, np.array([ref]))
-            target_hist[t.id].add(shown[:, None])
+            hit_matrix[:, j] = hit
+        joint.add(hit_matrix)
+        if keep_paths:
+            kept_hits.append(hit_matrix)
     rows = []
     for t in registry.targets:
-        if t.id in hits:
+        if t.id in target_hist:
             q = target_hist[t.id].quantiles((0.10, 0.50, 0.90))[0]
-            rows.append(TargetSummary.evaluated(t, registry, CATALOGUE[t.metric].unit, hits[t.id], mc.paths, q,
-                                                int(target_hist[t.id].undefined()[0]),
-                                                assumptions_behind(t.metric, setup.calibration), tolerance))
+            assumptions = (assumptions_behind(t.metric, setup.calibration) if t.metric in CATALOGUE
+                           else satellite_assumptions(t.metric, sat.calibration, setup.calibration))
+            rows.append(TargetSummary.evaluated(t, registry, SERIES[t.metric].unit, hits[t.id], mc.paths, q,
+                                                int(target_hist[t.id].undefined()[0]), assumptions, options.tolerance(t.id)))
+        elif t.id in prior_column:
+            prior = scenario.priors[t.id]
+            rows.append(TargetSummary.from_prior(t, registry, hits[t.id], mc.paths, prior.mean, prior.reason,
+                                                 [f"priors.{t.id}"] if prior.assumption else []))
         else:
             rows.append(TargetSummary.not_evaluated(t, registry))
-    series_q = {m: series_hist[m].quantiles(SERIES_QUANTILES) for m in metric_names}
+    series_q = {m: series_hist[m].quantiles(SERIES_QUANTILES) for m in simulated}
+    data_files = [setup.calibration.path, registry.path] + ([sat.calibration.path] if sat is not None else [])
     provenance = {
         "version": __version__,
         "scenario_file": scenario.source_file,
         "scenario_hash": hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:16],
         "calibration_file": setup.calibration.path,
-        "data_hash": _file_hash(setup.calibration.path, registry.path),
+        "satellite_calibration_file": sat.calibration.path if sat is not None else None,
+        "data_hash": _file_hash(*data_files),
         "block_size": mc.block_size,
         "parameter_uncertainty": mc.parameter_uncertainty,
         "volatility_scale": mc.volatility_scale,
-        "approx_tolerance": tolerance,
-        "uncertain_parameters": list(setup.uncertain_parameters),
+        "approx_tolerance": options.approx_tolerance,
+        "approx_tolerance_by_target": dict(options.approx_tolerance_by_target),
+        "prior_correlation": options.prior_correlation,
+        "uncertain_parameters": list(setup.uncertain_parameters) + (["sat." + n for n in sat.uncertain_parameters] if sat else []),
     }
     paths = {m: np.concatenate(v) for m, v in kept.items()} if keep_paths else None
     return Result(scenario=scenario, region=setup.calibration.region, registry_title=registry.title_en,
                   seed=mc.seed, paths=mc.paths, years=setup.years, target_year=registry.target_year,
-                  targets=tuple(rows), series_quantiles=series_q, provenance=provenance, full_paths=paths)
+                  targets=tuple(rows), series_quantiles=series_q, provenance=provenance, full_paths=paths,
+                  joint=joint.summary(), full_hits=np.concatenate(kept_hits) if keep_paths else None)
 
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,

@@ -13,11 +13,11 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
 
-_PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"))
+_PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"))
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -32,6 +32,7 @@ class ScenarioInfo(_Frozen):
     description: str = ""
     calibration: str
     targets: str
+    satellites: str | None = Field(default=None, description="satellite calibration file (calibration/satellites.toml)")
     horizon: int = Field(ge=1901, le=2200, description="last simulated year")
 
 
@@ -65,10 +66,58 @@ class MonteCarlo(_Frozen):
 
 
 class TargetOptions(_Frozen):
-    """How the registry's "about" (khoảng) targets are read: the threshold may be missed by this
-    relative tolerance (0.02 = 2 %) and still count as hit."""
+    """How targets are read.
+
+    approx_tolerance
+        The registry's "about" (khoảng) targets count as hit when they miss the threshold by at
+        most this relative tolerance (0.02 = 2 % of the threshold).
+    approx_tolerance_by_target
+        The same, for one target id (e.g. ``"2-growth" = 0.0667``: 15 %/yr ± 1 point); an id
+        here must be an "about" row of the registry.
+    prior_correlation
+        Correlation (0–1) of the latent factor shared by every ``prior`` target (a Gaussian
+        copula): 0 makes them independent, higher values make them one bet on the administration.
+    """
 
     approx_tolerance: float = Field(default=0.0, ge=0.0, le=0.5)
+    approx_tolerance_by_target: dict[str, Annotated[float, Field(ge=0.0, le=0.5)]] = Field(default_factory=dict)
+    prior_correlation: float = Field(default=0.0, ge=0.0, le=0.99)
+
+    def tolerance(self, target_id: str) -> float:
+        """The relative "about" tolerance of one target."""
+        return self.approx_tolerance_by_target.get(target_id, self.approx_tolerance)
+
+
+class Prior(_Frozen):
+    """Attainment prior of one ``prior`` target: a probability, or a Beta(alpha, beta) prior on it.
+
+    With a Beta prior each path draws its own probability, so the probability of the target is
+    alpha / (alpha + beta) and the spread says how little is known. ``reason`` says why, ``source``
+    where the historical record comes from; without a source the prior is an assumption.
+    """
+
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    alpha: float | None = Field(default=None, gt=0.0)
+    beta: float | None = Field(default=None, gt=0.0)
+    reason: str = Field(min_length=1)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        has_alpha, has_beta = self.alpha is not None, self.beta is not None
+        if (self.probability is not None) == (has_alpha or has_beta) or has_alpha != has_beta:
+            raise ValueError("give either probability, or both alpha and beta")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """The attainment probability implied by the prior."""
+        return self.probability if self.probability is not None else self.alpha / (self.alpha + self.beta)
+
+    @property
+    def assumption(self) -> bool:
+        """A prior without a source is an assumption (flagged '*' in the results)."""
+        return not self.source
 
 
 class Scenario(_Frozen):
@@ -77,11 +126,17 @@ class Scenario(_Frozen):
     montecarlo: MonteCarlo = MonteCarlo()
     target_options: TargetOptions = TargetOptions()
     parameters: dict[str, dict[str, float]] = Field(default_factory=dict)
+    satellite_parameters: dict[str, dict[str, float]] = Field(default_factory=dict)
+    priors: dict[str, Prior] = Field(default_factory=dict)
     source_file: str = ""
 
     def parameter_overrides(self) -> dict[str, float]:
         """Flattened ``{"block.name": value}`` from the ``[parameters.<block>]`` tables."""
         return {f"{block}.{name}": v for block, table in self.parameters.items() for name, v in table.items()}
+
+    def satellite_parameter_overrides(self) -> dict[str, float]:
+        """Flattened ``{"block.name": value}`` from the ``[satellite_parameters.<block>]`` tables."""
+        return {f"{block}.{name}": v for block, table in self.satellite_parameters.items() for name, v in table.items()}
 
 
 # ---------------------------------------------------------------- loading
@@ -197,7 +252,7 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
         loc = tuple(str(p) for p in first["loc"] if not _is_type_tag(str(p)))
         key = ".".join(loc)
         file = _origin_of(loc, origin) or str(Path(path))
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown key (check its spelling; unknown keys are rejected)"
         elif first["type"] == "missing":
@@ -211,6 +266,8 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
 def _is_type_tag(part: str) -> bool:
     """Pydantic puts the tried type of a union into the error location ('constrained-float',
     'list[...]'); scenario keys never contain these characters."""
+    if "-" in part and any(ch.isdigit() for ch in part):  # a target id such as '5-pci', not a tag
+        return False
     return any(c in part for c in "[]-") or part in {"float", "int", "str", "bool", "list", "none"}
 
 

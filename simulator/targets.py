@@ -9,6 +9,7 @@ catalogue and the unit table, so a typo fails at load time, not after a run.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from enum import Enum
@@ -17,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
-from .units import UNITS_VI, conversion_factor
+from .units import UNIT_BOUNDS, UNITS_VI, conversion_factor
 
 
 class Kind(str, Enum):
@@ -120,6 +121,28 @@ class Target(BaseModel):
         return f"{self.comparator} {approx}{_fmt(self.threshold)}"
 
 
+def _check_metric(target: Target, metric_units: dict[str, str], simulated, *, file: Path, label: str) -> None:
+    if target.metric not in metric_units:
+        close = difflib.get_close_matches(target.metric, list(metric_units), n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InputError(f"unknown metric '{target.metric}'.{hint} Known metrics are listed in simulator/metrics.py",
+                         file=file, key=f"{label}.metric")
+    if simulated is not None and target.method in (Method.MODEL, Method.TREND) and target.metric not in simulated:
+        raise InputError(f"method '{target.method.value}' needs a simulated series, but '{target.metric}' is an "
+                         "administrative indicator; use method = \"prior\" and give a prior in the scenario",
+                         file=file, key=f"{label}.method")
+    source_unit = value_unit(target, metric_units[target.metric])
+    try:
+        conversion_factor(source_unit, target.unit)
+    except ValueError:
+        raise InputError(
+            f"threshold unit '{target.unit}' does not fit metric '{target.metric}' "
+            f"(the engine computes it in '{source_unit}')", file=file, key=f"{label}.unit") from None
+    reason = impossible_reason(target, metric_units[target.metric])
+    if reason:
+        raise InputError(f"impossible comparator: {reason}", file=file, key=f"{label}.comparator")
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
 
@@ -142,21 +165,48 @@ def value_unit(target: Target, metric_unit: str) -> str:
     return metric_unit
 
 
-def load_registry(path: str | Path, *, metric_units: dict[str, str]) -> Registry:
+def impossible_reason(target: Target, metric_unit: str) -> str | None:
+    """Why a row's comparator can never (or always) hold for its metric's range, or None.
+
+    Only rows judged on the metric's own values (level, every-year levels) are checked: a share
+    cannot exceed 100 %, a rank is at least 1, a count is never negative.
+    """
+    if target.kind not in (Kind.LEVEL, Kind.EVERY_YEAR) or target.transform is not Transform.LEVEL:
+        return None
+    if metric_unit not in UNIT_BOUNDS:
+        return None
+    factor = conversion_factor(metric_unit, target.unit)
+    lower, upper = (b * factor for b in UNIT_BOUNDS[metric_unit])
+    low, high = target.bounds
+    unit = target.unit
+    if target.comparator == ">" and low >= upper or target.comparator == ">=" and low > upper:
+        return f"'{target.comparator} {low:g}' can never hold: '{target.metric}' is at most {upper:g} {unit}"
+    if target.comparator == "<" and high <= lower or target.comparator == "<=" and high < lower:
+        return f"'{target.comparator} {high:g}' can never hold: '{target.metric}' is at least {lower:g} {unit}"
+    if target.comparator == "between" and (high < lower or low > upper):
+        return f"'between {low:g} and {high:g}' lies outside the range [{lower:g}, {upper:g}] {unit} of '{target.metric}'"
+    return None
+
+
+def load_registry(path: str | Path, *, metric_units: dict[str, str],
+                  simulated: set[str] | frozenset[str] | None = None) -> Registry:
     """Read and validate a target registry.
 
     Parameters
     ----------
     path : str or Path
     metric_units : dict
-        Unit of every metric the engine can simulate (the quantitative rows whose metric is not
-        here are reported as "not modelled yet").
+        Unit of every metric a row may name (simulated series and administrative indicators,
+        :data:`simulator.metrics.KNOWN_UNITS`). A quantitative row naming another metric is an error.
+    simulated : set of str, optional
+        The metrics the model simulates. If given, a ``model`` or ``trend`` row must name one of
+        them (an administrative indicator needs ``method = "prior"``).
 
     Raises
     ------
     InputError
-        For a missing file, bad TOML, an unknown key, a duplicate id, an impossible comparator,
-        or a threshold unit that cannot be converted from the metric's unit.
+        For a missing file, bad TOML, an unknown key, a duplicate id, an unknown metric, an
+        impossible comparator, or a threshold unit that cannot be converted from the metric's unit.
     """
     path = Path(path)
     if not path.is_file():
@@ -186,14 +236,8 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str]) -> Registry
         if target.id in seen:
             raise InputError(f"duplicate id '{target.id}'", file=path, key=label)
         seen.add(target.id)
-        if target.metric in metric_units:
-            source_unit = value_unit(target, metric_units[target.metric])
-            try:
-                conversion_factor(source_unit, target.unit)
-            except ValueError:
-                raise InputError(
-                    f"threshold unit '{target.unit}' does not fit metric '{target.metric}' "
-                    f"(the engine computes it in '{source_unit}')", file=path, key=f"{label}.unit") from None
+        if target.method is not Method.QUALITATIVE:
+            _check_metric(target, metric_units, simulated, file=path, label=label)
         year = target.year or meta.target_year
         if target.kind is Kind.LEVEL and not (meta.base_year <= year <= meta.target_year):
             raise InputError(f"year {year} is outside {meta.base_year}–{meta.target_year}", file=path, key=f"{label}.year")

@@ -26,6 +26,25 @@ UNITS_VI: dict[str, str] = {
     "count": "số lượng",
     "dwellings": "căn",
     "rank": "thứ hạng",
+    "PPP $": "USD PPP",
+}
+
+_INF = float("inf")
+
+#: Values a quantity in each unit can take (inclusive). A registry threshold outside them makes
+#: the comparator impossible (``> 100 %``) or trivial; the registry rejects it at load time.
+UNIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0),
+    "%": (0.0, 100.0),
+    "rank": (1.0, _INF),
+    "count": (0.0, _INF),
+    "dwellings": (0.0, _INF),
+    "persons": (0.0, _INF),
+    "per 10,000 population": (0.0, _INF),
+    "years": (0.0, 150.0),
+    "bn VND": (0.0, _INF),
+    "m USD": (0.0, _INF),
+    "bn USD": (0.0, _INF),
 }
 
 # (from, to) -> factor. Identity pairs are implied.

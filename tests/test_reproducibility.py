@@ -24,6 +24,8 @@ def test_results_identical_across_chunk_sizes(tmp_path):
         assert _numbers(out / "results.json") == reference
         assert (out / "series.csv").read_bytes() == (outputs[0] / "series.csv").read_bytes()
         assert (out / "targets.csv").read_bytes() == (outputs[0] / "targets.csv").read_bytes()
+        for joint in ("joint_groups.csv", "joint_cohits.csv", "joint_correlation.csv"):  # satellites, priors, joint counts
+            assert (out / joint).read_bytes() == (outputs[0] / joint).read_bytes()
 
 
 def test_different_seeds_give_different_numbers(tmp_path):
@@ -45,5 +47,5 @@ def test_fewer_paths_are_a_prefix_of_more_paths():
 
     small = simulator.run("scenarios/base.toml", paths=3000, keep_paths=True).full_paths
     large = simulator.run("scenarios/base.toml", paths=20000, keep_paths=True).full_paths
-    for metric in ("grdp_current_bn_vnd", "share_agri", "unemployment_rate"):
+    for metric in ("grdp_current_bn_vnd", "share_agri", "unemployment_rate", "poverty_rate", "social_housing_completed_dwellings"):
         assert np.array_equal(small[metric], large[metric][:3000])

@@ -8,11 +8,11 @@ import pytest
 
 from simulator.errors import InputError
 from simulator.evaluate import judge, target_values
-from simulator.metrics import CATALOGUE
+from simulator.metrics import CATALOGUE, KNOWN_UNITS
 from simulator.targets import Kind, Target, Transform, load_registry
 
 REPO = Path(__file__).resolve().parents[1]
-UNITS = {m: c.unit for m, c in CATALOGUE.items()}
+UNITS = KNOWN_UNITS
 YEARS = np.arange(2025, 2031)
 
 

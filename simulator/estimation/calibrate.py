@@ -1,0 +1,484 @@
+"""From chosen observations to calibration entries: which estimator feeds which parameter.
+
+:func:`estimate_parameters` returns an :class:`Entry` for every parameter the data support;
+every other parameter keeps its prior (``calibration/priors.toml``), and
+:attr:`CalibrationRun.fallbacks` says why for each parameter the estimation tried and could not
+make. The growth accounting (Solow 1957) and the steady-state capital–output ratio follow the
+World Bank LTGM (Loayza & Pennings 2018, WPS 8322); capital share, depreciation and the return
+to training are priors with their sources in the priors file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model.transforms import alr, logit
+from .aggregate import aggregate, with_aggregates
+from .config import CalibrateConfig, Source
+from .data import Observations, series
+from .estimators import (Estimate, ar1, disaster_frequency, panel_growth, perpetual_inventory, pool_sd_with_prior,
+                         random_walk_drift, update_with_prior,
+                         residual_correlation, steady_state_capital_output, student_t_df)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One estimated parameter, ready for the calibration file (engine units)."""
+
+    value: float
+    se: float | None
+    source: str
+    sample: str
+    method: str
+    note: str = ""
+    assumption: bool = False
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """What the estimation made of the data.
+
+    Attributes
+    ----------
+    entries : dict "block.name" -> Entry
+    correlations : dict (a, b) -> (Estimate, source)
+    fallbacks : dict "block.name" -> reason the prior was kept
+    fits : dict label -> statsmodels-backed fit object (for ``summary()``)
+    data : DataFrame
+        The chosen rows plus the merged unit's aggregates (what the estimates used).
+    aggregated : DataFrame
+        The aggregated merged-unit rows with their method.
+    """
+
+    entries: dict[str, Entry]
+    correlations: dict[tuple[str, str], tuple[Estimate, str]]
+    fallbacks: dict[str, str]
+    fits: dict[str, object] = field(repr=False)
+    data: pd.DataFrame = field(repr=False)
+    aggregated: pd.DataFrame = field(repr=False)
+
+
+def _describe(config: CalibrateConfig, source: Source, indicator: str | None = None) -> str:
+    folder = Path(config.path).resolve().parent.name  # named as the repository shows it, e.g. calibration/
+    files = ", ".join(f if Path(f).is_absolute() else f"{folder}/{f}" for f in config.data.files)
+    what = indicator or source.indicator
+    if source.denominator:
+        what = f"{what} / {source.denominator}"
+    merged = [r for r in source.regions if r == config.merge.region]
+    aggregated = f" (observed, else aggregated from {', '.join(config.merge.components)})" if merged else ""
+    return f"{files}: {', '.join(source.regions)} {what}{aggregated}".strip()
+
+
+def _from_estimate(est: Estimate, source: str, note: str = "", assumption: bool = False) -> Entry:
+    return Entry(est.value, est.se, source, est.sample, est.method, note, assumption)
+
+
+class _Builder:
+    """Collects entries, fallbacks and fits while the estimators run (one calibration run)."""
+
+    def __init__(self, config: CalibrateConfig, data: pd.DataFrame, priors: dict):
+        self.config, self.data = config, data
+        self.priors: dict[str, dict] = priors["parameters"]
+        self.priors_base = {name: float(v["value"]) for name, v in priors["base"].items()}
+        self.trend: Estimate | None = None  # trend log growth of the merged unit, set by _growth
+        self.entries: dict[str, Entry] = {}
+        self.fallbacks: dict[str, str] = {}
+        self.fits: dict[str, object] = {}
+        self.residuals: dict[str, pd.Series] = {}
+
+    def source(self, name: str) -> Source | None:
+        return self.config.sources.get(name)
+
+    def series(self, region: str, indicator: str, spec: Source | None = None, denominator: str = "") -> pd.Series:
+        first, last = (spec.first_year, spec.last_year) if spec else (None, None)
+        x = series(self.data, region, indicator, first_year=first, last_year=last)
+        if denominator:
+            d = series(self.data, region, denominator, first_year=first, last_year=last)
+            x = (x / d).dropna()
+        return x
+
+    def prior(self, name: str) -> float:
+        return float(self.priors[name]["value"])
+
+    def prior_se(self, name: str) -> float:
+        return float(self.priors[name].get("se") or 0.0)
+
+    def value(self, name: str) -> float:
+        return self.entries[name].value if name in self.entries else self.prior(name)
+
+    def se(self, name: str) -> float:
+        return (self.entries[name].se or 0.0) if name in self.entries else self.prior_se(name)
+
+    def fail(self, names, reason: str) -> None:
+        for name in names:
+            self.fallbacks[name] = reason
+
+
+def _random_walk(b: _Builder, key: str, transform, drift_name: str, sd_name: str, note: str = "") -> None:
+    spec = b.source(key)
+    if spec is None:
+        b.fail((drift_name, sd_name), f"no [sources.{key}] in the config")
+        return
+    panel = {}
+    for region in spec.regions:
+        x = b.series(region, spec.indicator, spec, spec.denominator)
+        panel[region] = pd.Series(transform(x.to_numpy()), index=x.index)
+    _random_walk_panel(b, key, panel, _describe(b.config, spec), drift_name, sd_name, note)
+    if key in b.fits and len(spec.regions) == 1:
+        b.residuals[key] = b.fits[key].residuals.droplevel("unit")
+
+
+def _endpoint_drift(b: _Builder, panel, described: str, drift_name: str, sd_name: str) -> None:
+    """Too few changes for a residual scale: drift from the endpoints, se from the prior sd."""
+    changes = [(x.dropna().iloc[-1] - x.dropna().iloc[0], x.dropna().index[-1] - x.dropna().index[0])
+               for x in panel.values() if len(x.dropna()) >= 2]
+    reason = f"fewer than {b.config.sample.min_changes} year-on-year changes in the data"
+    if not changes:
+        b.fail((drift_name, sd_name), reason)
+        return
+    total, years = sum(c for c, _ in changes), sum(int(k) for _, k in changes)
+    prior_sd = b.prior(sd_name)
+    first = min(int(x.dropna().index[0]) for x in panel.values() if len(x.dropna()) >= 2)
+    last = max(int(x.dropna().index[-1]) for x in panel.values() if len(x.dropna()) >= 2)
+    b.entries[drift_name] = Entry(total / years, prior_sd / np.sqrt(years), described, f"{first}–{last} (endpoints, {years} years)",
+                                  "endpoint drift Δx/years; se = prior shock sd/√years (a random walk's drift error)")
+    b.fail((sd_name,), reason)
+
+
+def _structure(b: _Builder, key: str, shares: tuple[str, ...], names: dict[str, tuple[str, str]]) -> None:
+    """Log-ratio drifts of shares against the last one (services), pooled over units.
+
+    The ratio of two shares does not depend on whether the shares are of GRDP with or without
+    product taxes, so the 3-sector and 4-part bases of the sources can be pooled.
+    """
+    spec = b.source(key)
+    if spec is None:
+        b.fail([n for pair in names.values() for n in pair], f"no [sources.{key}] in the config")
+        return
+    reference = shares[-1]
+    excluded = tuple(b.config.sample.covid_years) + tuple(b.config.sample.rebound_years)
+    latest = _latest_weights(b, spec.regions)
+    weights = dict(zip(spec.regions, latest[0])) if latest is not None else None
+    for share in shares[:-1]:
+        panel = {}
+        for region in spec.regions:
+            both = pd.concat([b.series(region, share, spec), b.series(region, reference, spec)], axis=1).dropna()
+            panel[region] = pd.Series(alr(both.to_numpy())[:, 0], index=both.index)
+        drift_name, sd_name = names[share]
+        weight_note = (f"Units weighted by their GRDP shares of {latest[1]}." if weights is not None
+                       else "Units weighted alike (no year with every unit's GRDP).")
+        _random_walk_panel(b, f"{key}.{share}", panel, _describe(b.config, spec, f"{share} / {reference}"), drift_name,
+                           sd_name, "Changes spanning the COVID and rebound years are left out (the disaster "
+                           "component's, not the trend's). " + weight_note, exclude_years=excluded, unit_weights=weights)
+        _lean_on_priors(b, f"{key}.{share}", drift_name, sd_name)
+
+
+def _lean_on_priors(b: _Builder, label: str, drift_name: str, sd_name: str) -> None:
+    """Combine a thin pooled estimate with the stated priors (structure: a handful of changes).
+
+    The drift takes the normal–normal update with its prior; the shock scale is pooled with the
+    prior scale worth ``sample.structure_prior_df`` degrees of freedom.
+    """
+    fit = b.fits.get(label)
+    if fit is None:
+        return
+    drift = update_with_prior(fit.drift, prior_value=b.prior(drift_name), prior_se=b.prior_se(drift_name))
+    sd = pool_sd_with_prior(fit.sd, df=int(fit.sd.results.df_resid), prior_sd=b.prior(sd_name),
+                            prior_df=b.config.sample.structure_prior_df)
+    for name, estimate in ((drift_name, drift), (sd_name, sd)):
+        entry = b.entries[name]
+        b.entries[name] = Entry(estimate.value, estimate.se, entry.source, entry.sample, estimate.method, entry.note,
+                                entry.assumption)
+
+
+def _random_walk_panel(b: _Builder, label: str, panel, described: str, drift_name: str, sd_name: str, note: str = "",
+                       *, exclude_years: tuple[int, ...] = (), unit_weights: dict[str, float] | None = None) -> None:
+    fit = random_walk_drift(panel, min_changes=b.config.sample.min_changes, exclude_years=exclude_years,
+                            unit_weights=unit_weights)
+    if fit is None:
+        _endpoint_drift(b, panel, described, drift_name, sd_name)
+        return
+    silent = [unit for unit, x in panel.items() if len(x.dropna()) < 2]
+    if silent:
+        note = (note + " " if note else "") + (f"No change observed for {', '.join(silent)}: the estimate rests on "
+                                               "the other units only.")
+    b.fits[label] = fit
+    b.entries[drift_name] = _from_estimate(fit.drift, described, note)
+    b.entries[sd_name] = _from_estimate(fit.sd, described, note)
+
+
+def _latest_weights(b: _Builder, regions) -> tuple[np.ndarray, int] | None:
+    """Current-price GRDP shares of the latest year in which every unit has a level."""
+    table = pd.concat([b.series(r, "grdp_current") for r in regions], axis=1).dropna()
+    if table.empty:
+        return None
+    year = int(table.index.max())
+    row = table.loc[year].to_numpy()
+    return row / row.sum(), year
+
+
+def _growth(b: _Builder) -> float | None:
+    """Trend growth, TFP scale, COVID loss and persistence; returns the trend log growth."""
+    sample = b.config.sample
+    dummies = tuple(sample.covid_years) + tuple(sample.rebound_years)
+    spec = b.source("real_growth")
+    names = ("production.tfp_growth_sd", "production.disaster_output_loss")
+    if spec is None:
+        b.fail(names + ("production.tfp_growth_mean",), "no [sources.real_growth] in the config")
+        return None
+    panel = {r: np.log1p(b.series(r, spec.indicator, spec)) for r in spec.regions}
+    panel = {r: s for r, s in panel.items() if len(s)}
+    weights = _latest_weights(b, list(panel))
+    n_obs = sum(len(s) for s in panel.values())
+    if weights is None or n_obs < len(panel) + len(dummies) + sample.min_changes:
+        b.fail(names + ("production.tfp_growth_mean",), "too few unit-years of real growth for the panel")
+        return None
+    fit = panel_growth(panel, dummy_years=dummies)
+    b.fits["real_growth"] = fit
+    described = _describe(b.config, spec)
+    w, weight_year = weights
+    means = np.array(list(fit.unit_means.values()))
+    trend = float(w @ means)
+    trend_se = float(np.sqrt(w @ fit.unit_cov @ w))
+    b.trend = Estimate(trend, trend_se, fit.sample,
+                       f"GRDP-weighted unit means (current-price shares of {weight_year}) of a panel OLS with unit and year dummies")
+    b.entries["production.tfp_growth_sd"] = _from_estimate(
+        fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies; the "
+        "units' shocks are larger than the merged unit's (averaging), so this errs on the wide side.")
+    b.residuals["growth_panel"] = fit.residuals
+    covid = {y: e for y, e in fit.year_effects.items() if y in sample.covid_years}
+    if covid:
+        worst = min(covid, key=lambda y: covid[y].value)
+        effect = covid[worst]
+        loss = float(-np.expm1(effect.value))
+        b.entries["production.disaster_output_loss"] = Entry(
+            max(loss, 0.0), float(np.exp(effect.value) * effect.se), described, effect.sample,
+            f"1 − exp(δ_{worst}): the {worst} year dummy of the growth panel (worst COVID year), delta-method se",
+            "A one-year level loss recovered the next year, as the engine's disaster component models it.")
+    else:
+        b.fail(("production.disaster_output_loss",), "no COVID year in the growth sample")
+    national = b.source("national_growth")
+    if national is not None:
+        x = np.log1p(b.series(national.regions[0], national.indicator, national))
+        try:
+            ar = ar1(x, dummy_years=dummies)
+        except ValueError as exc:
+            b.fail(("production.tfp_growth_persistence",), str(exc))
+        else:
+            b.fits["national_growth"] = ar
+            b.residuals["tfp"] = ar.residuals
+            b.entries["production.tfp_growth_persistence"] = _from_estimate(
+                ar.persistence, _describe(b.config, national), "National real growth as the proxy for persistence "
+                "(the units' growth series are too short and gapped for an AR(1)).")
+    return trend
+
+
+def _disaster_probability(b: _Builder) -> None:
+    first, last = b.config.sample.disaster_record
+    p, episodes, n = disaster_frequency(b.config.sample.covid_years, first=first, last=last)
+    b.entries["production.disaster_probability"] = Entry(
+        p, float(np.sqrt(p * (1 - p) / n)) if episodes else None,
+        f"{Path(b.config.path).name}: sample.covid_years {list(b.config.sample.covid_years)} (the COVID-19 "
+        "contraction of the growth data, see production.disaster_output_loss) within sample.disaster_record",
+        f"{first}–{last} ({n} years, {episodes} episode(s))",
+        "episodes of economy-wide contraction per year of record; binomial se √(p(1 − p)/n)")
+
+
+def _investment_and_capital(b: _Builder, trend: float | None) -> None:
+    spec = b.source("investment")
+    names = ("production.investment_share_mean", "production.capital_output_ratio")
+    if spec is None:
+        b.fail(names, "no [sources.investment] in the config")
+        return
+    pairs = []
+    for region in spec.regions:
+        both = pd.concat([b.series(region, spec.indicator, spec), b.series(region, "grdp_current")], axis=1).dropna()
+        pairs += [(region, int(y), row.iloc[0], row.iloc[1]) for y, row in both.iterrows()]
+    if len(pairs) >= 2:
+        inv = np.array([p[2] for p in pairs])
+        grdp = np.array([p[3] for p in pairs])
+        ratios = inv / grdp
+        listed = ", ".join(f"{r} {y}" for r, y, _, _ in pairs)
+        b.entries["production.investment_share_mean"] = Entry(
+            float(inv.sum() / grdp.sum()), float(ratios.std(ddof=1) / np.sqrt(len(ratios))),
+            _describe(b.config, spec) + " and grdp_current", f"{listed} ({len(pairs)} unit-years)",
+            "Σ investment / Σ GRDP over unit-years with both; se = sd of the ratios/√n",
+            "Investment definitions differ between the sources (data README); few points.", assumption=True)
+    else:
+        b.fail(("production.investment_share_mean",), "fewer than 2 unit-years with both investment and GRDP")
+    s, delta = b.value("production.investment_share_mean"), b.value("production.depreciation_rate")
+    if trend is None:
+        b.fail(("production.capital_output_ratio",), "no trend growth estimate")
+        return
+    investment = b.series(b.config.merge.region, spec.indicator)
+    years = _longest_run(investment.index.to_numpy())
+    grdp = b.series(b.config.merge.region, "grdp_current")
+    deflator_spec = b.source("deflator")
+    deflator = b.series(deflator_spec.regions[0], deflator_spec.indicator, deflator_spec) if deflator_spec else pd.Series(dtype=float)
+    if len(years) >= b.config.sample.pim_min_years and years[-1] in grdp.index and set(years) <= set(deflator.index):
+        b.entries["production.capital_output_ratio"] = _pim_ratio(
+            investment.loc[years] / deflator.loc[years], grdp.loc[years[-1]] / deflator.loc[years[-1]], s, delta, trend)
+        return
+    ky = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=trend)
+    gradient = np.array([1.0 / (delta + trend), -s / (delta + trend) ** 2])
+    se = float(np.sqrt(gradient @ np.diag([b.se("production.investment_share_mean") ** 2, b.trend.se**2]) @ gradient))
+    b.entries["production.capital_output_ratio"] = Entry(
+        ky, se, "steady state of the LTGM capital equation with the estimated investment share and trend growth",
+        b.trend.sample, f"K/Y = s/(δ + g) = {s:.3f}/({delta:.3f} + {trend:.4f}); delta-method se",
+        f"Perpetual inventory needs {b.config.sample.pim_min_years} consecutive years of the merged unit's investment "
+        f"(with a deflator and the last year's GRDP); the data have {len(years)}.", assumption=True)
+
+
+def _longest_run(years: np.ndarray) -> np.ndarray:
+    """The longest run of consecutive years (the latest on a tie); empty if none."""
+    if len(years) == 0:
+        return years
+    breaks = np.flatnonzero(np.diff(years) != 1) + 1
+    runs = np.split(years, breaks)
+    return max(reversed(runs), key=len)
+
+
+def _pim_ratio(investment_real: pd.Series, grdp_real_last: float, s: float, delta: float, g: float) -> Entry:
+    """K/Y in the last investment year by perpetual inventory at constant prices.
+
+    K_0 = s/(δ + g)·Y_0 with Y_0 = I_0/s (the first year on its steady state); the influence of
+    that start fades as (1 − δ)^T.
+    """
+    first, last = int(investment_real.index[0]), int(investment_real.index[-1])
+    k0 = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=g) * investment_real.iloc[0] / s
+    capital = perpetual_inventory(investment_real.to_numpy()[:-1], depreciation_rate=delta, initial_capital=k0)
+    return Entry(float(capital[-1] / grdp_real_last), None, "perpetual inventory on the merged unit's investment",
+                 f"{first}–{last}", "K_t = (1 − δ)K_{t−1} + I_{t−1} at constant prices (the deflator source), "
+                 "K_0 = s/(δ + g)·I_0/s", f"K/Y of {last}, used for the base year.", assumption=True)
+
+
+def _growth_accounting(b: _Builder, trend: float | None) -> None:
+    """TFP growth as the Solow residual of trend growth on a balanced path (g_K = g_Y)."""
+    if trend is None:
+        return
+    alpha, alpha_se = b.value("production.capital_share"), b.se("production.capital_share")
+    g_e = b.value("demography.population_growth_mean") + b.value("labour.employment_ratio_growth_mean")
+    g_e_se = float(np.hypot(b.se("demography.population_growth_mean"), b.se("labour.employment_ratio_growth_mean")))
+    trained = b.priors_base["trained_labour_share"]
+    psi = b.value("labour.human_capital_return")
+    g_h = psi * b.value("labour.trained_share_logit_drift") * trained * (1 - trained)
+    residual = trend - g_e - g_h
+    mean = (1 - alpha) * residual
+    se = float(np.sqrt(((1 - alpha) * b.trend.se) ** 2 + ((1 - alpha) * g_e_se) ** 2 + (residual * alpha_se) ** 2))
+    b.entries["production.tfp_growth_mean"] = Entry(
+        mean, se, "Solow residual: trend real growth (growth panel), employment (population and employment-ratio "
+        "drifts), human capital (trained-share drift × return), capital share (prior)", b.trend.sample,
+        f"μ_A = (1 − α)(g − g_E − g_h) on a balanced path (g_K = g): g = {trend:.4f}, g_E = {g_e:.4f}, "
+        f"g_h = {g_h:.4f}, α = {alpha}; delta-method se",
+        "Trend growth excludes the COVID and rebound years, which the disaster component carries.")
+    merged = b.source("merged_growth")
+    if merged is None:
+        return
+    x = np.log1p(b.series(merged.regions[0], merged.indicator, merged))
+    if len(x) and int(x.index[-1]) == b.config.sample.base_year:
+        gap = float(x.iloc[-1]) - trend
+        b.entries["production.tfp_growth_initial"] = Entry(
+            mean + gap, None, _describe(b.config, merged), f"{b.config.sample.base_year}",
+            f"μ_A + (g_base − g): base-year growth {float(np.expm1(x.iloc[-1])):.4f} against the trend, all of the gap put on TFP")
+    else:
+        b.fail(("production.tfp_growth_initial",), f"no real growth of the merged unit in {b.config.sample.base_year}")
+
+
+def _prices(b: _Builder) -> None:
+    spec = b.source("deflator")
+    names = ("prices.deflator_growth_mean", "prices.deflator_persistence", "prices.deflator_growth_sd")
+    if spec is not None:
+        x = np.log(b.series(spec.regions[0], spec.indicator, spec)).diff().dropna()
+        try:
+            fit = ar1(x)
+        except ValueError as exc:
+            b.fail(names, str(exc))
+        else:
+            b.fits["deflator"] = fit
+            b.residuals["deflator"] = fit.residuals
+            described = _describe(b.config, spec) + " (national proxy: no provincial deflator series)"
+            for name, est in zip(names, (fit.mean, fit.persistence, fit.sd)):
+                b.entries[name] = _from_estimate(est, described)
+    initial = b.source("deflator_initial")
+    if initial is not None:
+        region = initial.regions[0]
+        both = pd.concat([np.log(b.series(region, initial.indicator, initial)).diff(),
+                          np.log1p(b.series(region, "grdp_real_growth", initial))], axis=1).dropna()
+        if len(both):
+            year = int(both.index[-1])
+            value = float(both.iloc[-1, 0] - both.iloc[-1, 1])
+            b.entries["prices.deflator_growth_initial"] = Entry(
+                value, None, _describe(b.config, initial, f"{initial.indicator} and grdp_real_growth"), f"{year}",
+                "Δln nominal GDP − ln(1 + real growth) in the latest year with both")
+
+
+def _correlations(b: _Builder) -> dict[tuple[str, str], tuple[Estimate, str]]:
+    out = {}
+    for a, c in b.config.correlations:
+        ra, rc = b.residuals.get(a), b.residuals.get(c)
+        if ra is None or rc is None:
+            continue
+        est = residual_correlation(ra, rc, min_overlap=b.config.sample.min_overlap)
+        if est is not None:
+            out[(a, c)] = (est, f"residuals of the {a} and {c} estimates (calibration/data)"
+                           + ("; tfp residuals from national real growth (proxy)" if "tfp" in (a, c) else ""))
+    return out
+
+
+def estimate_parameters(config: CalibrateConfig, observations: Observations, priors: dict) -> CalibrationRun:
+    """Estimate every parameter the data support.
+
+    Parameters
+    ----------
+    config : CalibrateConfig
+    observations : Observations
+        From :func:`simulator.estimation.data.load_observations`.
+    priors : dict
+        The priors file as read: ``{"base": {...}, "parameters": {"block.name": {...}}}``.
+    """
+    aggregated = aggregate(observations.selected, merged=config.merge.region, components=config.merge.components,
+                           max_weight_gap=config.merge.max_weight_gap)
+    data = with_aggregates(observations.selected, aggregated)
+    b = _Builder(config, data, priors)
+    _random_walk(b, "population", np.log, "demography.population_growth_mean", "demography.population_growth_sd")
+    _random_walk(b, "employment_ratio", np.log, "labour.employment_ratio_growth_mean", "labour.employment_ratio_growth_sd",
+                 "Labour force per inhabitant as the proxy of employed per inhabitant (unemployment small and stable); "
+                 "2021 excluded: the GSO labour-force table breaks there.")
+    _random_walk(b, "urbanisation", logit, "demography.urbanisation_logit_drift", "demography.urbanisation_logit_sd",
+                 "Pooled over the three units; their definitions of 'urban' differ between sources (data README).")
+    _random_walk(b, "trained_share", logit, "labour.trained_share_logit_drift", "labour.trained_share_logit_sd",
+                 "National series as the proxy: no provincial series of the certificate-based share.")
+    _structure(b, "emp_structure", ("emp_share_agri", "emp_share_ind_constr", "emp_share_services"),
+               {"emp_share_agri": ("labour.emp_structure_drift_agri", "labour.emp_structure_sd_agri"),
+                "emp_share_ind_constr": ("labour.emp_structure_drift_industry_construction",
+                                         "labour.emp_structure_sd_industry_construction")})
+    _structure(b, "grdp_structure", ("share_agri", "share_ind_constr", "share_taxes", "share_services"),
+               {"share_agri": ("structure.drift_agri", "structure.sd_agri"),
+                "share_ind_constr": ("structure.drift_industry", "structure.sd_industry"),
+                "share_taxes": ("structure.drift_taxes", "structure.sd_taxes")})
+    if "structure.drift_industry" in b.entries:
+        e = b.entries["structure.drift_industry"]
+        b.entries["structure.drift_construction"] = Entry(
+            e.value, e.se, e.source, e.sample, e.method + "; industry and construction together",
+            "No source splits industry from construction: both take the drift of their sum, i.e. the split is held constant.",
+            assumption=True)
+    _random_walk(b, "fx", np.log, "prices.fx_depreciation_mean", "prices.fx_depreciation_sd")
+    _prices(b)
+    trend = _growth(b)
+    _disaster_probability(b)
+    _investment_and_capital(b, trend)
+    _growth_accounting(b, trend)
+    pooled = [np.asarray(r.dropna(), dtype=float) for r in b.residuals.values() if r is not None]
+    if pooled:
+        est = student_t_df(np.concatenate(pooled))
+        note = (f"Sampling se {est.se:.2g}; not drawn per path (the engine takes one tail weight for all shocks)."
+                if est.se is not None else "")
+        b.entries["shocks.student_t_df"] = Entry(est.value, None, "pooled standardised residuals of every fitted process",
+                                                 est.sample, est.method, note)
+    correlations = _correlations(b)
+    return CalibrationRun(entries=b.entries, correlations=correlations, fallbacks=b.fallbacks, fits=b.fits,
+                          data=data, aggregated=aggregated)

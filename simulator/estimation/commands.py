@@ -1,0 +1,85 @@
+"""``simulate calibrate`` and ``simulate backtest``: argument parsing and file writing only.
+
+Registered in :data:`simulator.cli.COMMANDS`. The estimation modules (and statsmodels) are
+imported when a command runs, so ``simulate run`` does not pay for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+DEFAULT_CONFIG = Path("calibration/calibrate.toml")
+
+
+def _calibrate_parser(sub) -> None:
+    p = sub.add_parser("calibrate", help="estimate the calibration file from calibration/data")
+    p.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG,
+                   help=f"calibration config (default {DEFAULT_CONFIG})")
+    p.add_argument("--report", action="store_true", help="also write the data report (coverage, sources, disagreements)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if the calibration file (and with --report the report) would change")
+
+
+def _calibrate(args) -> int:
+    from ..output import write_atomic
+    from .pipeline import calibrate
+
+    out = calibrate(args.config)
+    files = [(out.parameters_path, out.text)] + ([(out.report_path, out.report)] if args.report else [])
+    if args.check:
+        stale = [path for path, text in files if not path.is_file() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            print(f"{path} would change")
+        if not stale:
+            print("calibration is up to date: " + ", ".join(str(p) for p, _ in files))
+        return 1 if stale else 0
+    for path, text in files:
+        write_atomic(path, text)
+    run = out.run
+    print(f"Estimated {len(run.entries)} parameters and {len(run.correlations)} correlations; "
+          f"{len(run.fallbacks)} kept their prior for lack of data (see the data report).")
+    if args.report:
+        print(f"Data report: {len(out.observations.rows)} rows, {len(out.observations.disagreements)} disagreeing "
+              f"source values, {len(run.aggregated)} merged-unit aggregates.")
+    print("Wrote " + ", ".join(str(p) for p, _ in files))
+    return 0
+
+
+def _backtest_parser(sub) -> None:
+    p = sub.add_parser("backtest", help="rolling-origin backtest of the model's processes on history")
+    p.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG,
+                   help=f"calibration config with a [backtest] table (default {DEFAULT_CONFIG})")
+    p.add_argument("--out", type=Path, default=Path("out/backtest"), help="output folder (default out/backtest)")
+    p.add_argument("--paths", type=int, help="simulated paths per forecast (default: the config's)")
+    p.add_argument("--seed", type=int, help="random seed (default: the config's)")
+
+
+def _backtest(args) -> int:
+    from ..output import write_atomic
+    from .backtest import pit_frame, render_summary, run_backtest, summary_frame
+    from .config import load_config
+    from .data import load_observations
+
+    if args.paths is not None and args.paths < 100:
+        raise InputError(f"expected at least 100 paths, got {args.paths}", file="command line", key="--paths")
+    config = load_config(args.config)
+    if config.backtest is None:
+        raise InputError("no [backtest] table", file=args.config, key="backtest")
+    result = run_backtest(config, load_observations(config), paths=args.paths, seed=args.seed)
+    summary = render_summary(result, config)
+    files = {"scores.csv": result.scores.to_csv(index=False, float_format="%.6g"),
+             "summary.csv": summary_frame(result).to_csv(index=False, float_format="%.6g"),
+             "pit.csv": pit_frame(result).to_csv(index=False, float_format="%.6g"),
+             "skipped.csv": result.skipped.to_csv(index=False),
+             "summary.md": summary}
+    for name, text in files.items():
+        write_atomic(args.out / name, text)
+    print(summary)
+    print("Wrote " + ", ".join(str(args.out / n) for n in files))
+    return 0
+
+
+calibrate_command = (_calibrate_parser, _calibrate)
+backtest_command = (_backtest_parser, _backtest)

@@ -1,0 +1,158 @@
+"""The calibration run's configuration file (e.g. ``calibration/calibrate.toml``).
+
+Everything place-specific lives in that file: the data files, the regions (which ones form the
+merged unit), the source-choice overrides, the sample choices (COVID years, breaks) and which
+region's series feed each estimate. The estimation code only knows the tidy data schema.
+Paths in the file are relative to the file itself.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Frozen):
+    files: tuple[str, ...] = Field(min_length=1)
+    regions: tuple[str, ...] = Field(min_length=1)
+    units: tuple[str, ...] = Field(min_length=1)
+    #: Relative gap above which two sources of the same key count as disagreeing (0.005 = 0.5 %).
+    disagreement_tolerance: float = Field(default=0.005, ge=0.0)
+
+
+class MergeConfig(_Frozen):
+    region: str
+    components: tuple[str, ...] = Field(min_length=2)
+    #: Furthest year (in years) a weight may be borrowed from when the same year lacks it.
+    max_weight_gap: int = Field(default=3, ge=0)
+
+
+class SourceOverride(_Frozen):
+    region: str
+    year: int
+    indicator: str
+    source_contains: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class SourceChoiceConfig(_Frozen):
+    override: tuple[SourceOverride, ...] = ()
+
+
+class OutputConfig(_Frozen):
+    parameters: str
+    priors: str
+    report: str
+
+
+class SampleConfig(_Frozen):
+    base_year: int
+    #: Years of an economy-wide contraction, given a dummy each in the growth regressions.
+    covid_years: tuple[int, ...] = ()
+    #: Years of the rebound after it, also given a dummy (the level returns to trend).
+    rebound_years: tuple[int, ...] = ()
+    #: First and last year of the record in which disaster episodes are counted.
+    disaster_record: tuple[int, int]
+    #: Fewest year-on-year changes for an estimated standard deviation; fewer keep the prior.
+    min_changes: int = Field(default=3, ge=2)
+    #: Weight of the stated prior shock scale, in degrees of freedom, pooled with the thin
+    #: structure estimates (0 = the data alone).
+    structure_prior_df: float = Field(default=0.0, ge=0.0)
+    #: Fewest overlapping years of two residual series for an estimated correlation.
+    min_overlap: int = Field(default=8, ge=4)
+    #: Fewest consecutive investment years for a perpetual-inventory capital stock.
+    pim_min_years: int = Field(default=10, ge=2)
+
+
+class Source(_Frozen):
+    """Where one estimate's data come from."""
+
+    regions: tuple[str, ...] = Field(min_length=1)
+    indicator: str = ""
+    denominator: str = ""
+    first_year: int | None = None
+    last_year: int | None = None
+
+
+class BacktestSeries(_Frozen):
+    name: str
+    region: str
+    indicator: str
+    denominator: str = ""
+    process: str
+    last_year: int | None = None
+    #: Offsets of the Brier thresholds around the realised value, in the series' unit
+    #: (relative for levels, 0.01 = 1 %; absolute for rates and shares).
+    brier_offsets: tuple[float, ...] = (-0.02, -0.01, 0.01, 0.02)
+
+
+class BacktestConfig(_Frozen):
+    origins: tuple[int, ...] = Field(min_length=1)
+    max_horizon: int = Field(default=5, ge=1)
+    paths: int = Field(default=4000, ge=100)
+    seed: int = 0
+    series: tuple[BacktestSeries, ...] = Field(min_length=1)
+
+
+class CalibrateConfig(_Frozen):
+    """A validated ``calibrate.toml`` (paths resolved against its folder)."""
+
+    path: str
+    data: DataConfig
+    merge: MergeConfig
+    source_choice: SourceChoiceConfig = SourceChoiceConfig()
+    output: OutputConfig
+    sample: SampleConfig
+    sources: dict[str, Source]
+    correlations: tuple[tuple[str, str], ...] = ()
+    backtest: BacktestConfig | None = None
+
+    @model_validator(mode="after")
+    def _regions_known(self):
+        known = set(self.data.regions)
+        for name in (self.merge.region, *self.merge.components):
+            if name not in known:
+                raise ValueError(f"merge region '{name}' is not in data.regions")
+        return self
+
+    def resolve(self, relative: str) -> Path:
+        """A path of the config file, relative to the config's folder."""
+        return (Path(self.path).parent / relative).resolve()
+
+    @property
+    def data_files(self) -> tuple[Path, ...]:
+        return tuple(self.resolve(f) for f in self.data.files)
+
+
+def load_config(path: str | Path) -> CalibrateConfig:
+    """Read and validate a calibration config file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and key: missing file, invalid TOML, unknown key, wrong type.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    try:
+        return CalibrateConfig(path=str(path), **raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{first['msg']} (got {first.get('input')!r})", file=path, key=key or None) from None
+    except TypeError as exc:
+        raise InputError(str(exc), file=path) from None

@@ -1,0 +1,161 @@
+"""Rendering the calibration file (``calibration/parameters.toml``) from estimates and priors.
+
+The text is a pure function of its inputs: entries in the fixed order of
+:data:`simulator.parameters.BASE_SPEC` and :data:`~simulator.parameters.PARAMETER_SPEC`,
+numbers rounded to four significant digits (standard errors to three) so that rounding noise of
+the linear algebra never changes the file. Re-running on unchanged data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from ..errors import InputError
+from ..parameters import BASE_SPEC, PARAMETER_SPEC, correlation_matrix
+from .calibrate import CalibrationRun, Entry
+
+_FIELDS = ("value", "se", "unit", "source", "sample", "method", "note", "assumption")
+_HEADER = """\
+# Calibration of the core model: WRITTEN BY `simulate calibrate` — do not edit by hand.
+# Estimates come from the tidy data of calibration/data/ (see calibration/calibrate.toml for
+# which series feed which estimate, and calibration/data_report.md for coverage, sources and
+# their disagreements); everything else (base-year choices, stated priors) comes unchanged from
+# calibration/priors.toml. Every entry has a source, a method and, where estimated, the sample
+# and the standard error `se` (drawn once per path when montecarlo.parameter_uncertainty is on).
+# Units: shares and rates are fractions (0.05 = 5 %); growth rates are log points a year.
+"""
+
+
+def read_priors(path: Path) -> dict:
+    """The priors file as ``{"meta", "base", "parameters": {"block.name": table}, "correlations"}``.
+
+    Raises
+    ------
+    InputError
+        Missing file, invalid TOML, or a name the model does not know.
+    """
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    flat = {f"{block}.{name}": table for block, tables in raw.get("parameters", {}).items()
+            for name, table in tables.items()}
+    for name in flat:
+        if name not in PARAMETER_SPEC:
+            raise InputError(f"unknown parameter '{name}'", file=path, key=f"parameters.{name}")
+    missing = sorted(set(PARAMETER_SPEC) - set(flat)) + sorted(f"base.{n}" for n in set(BASE_SPEC) - set(raw.get("base", {})))
+    if missing:
+        raise InputError(f"missing priors: {', '.join(missing)}", file=path)
+    return {"meta": raw.get("meta", {}), "base": raw["base"], "parameters": flat,
+            "correlations": raw.get("correlations", [])}
+
+
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _number(x, digits: int) -> str:
+    if isinstance(x, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(x, int):
+        return str(x)
+    text = f"{float(x):.{digits}g}"
+    if float(text) == 0.0:
+        return "0.0"
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
+def _table(header: str, fields: dict) -> list[str]:
+    lines = [header]
+    for key in _FIELDS:
+        value = fields.get(key)
+        if value is None or value == "" or (key == "assumption" and not value):
+            continue
+        if key == "assumption":
+            lines.append("assumption = true")
+        elif key in ("value", "se"):
+            lines.append(f"{key} = {_number(value, 4 if key == 'value' else 3)}")
+        else:
+            lines.append(f"{key} = {_string(str(value))}")
+    return lines + [""]
+
+
+def _clip(name: str, entry: Entry) -> tuple[float, str]:
+    """Keep an estimate inside the model's admissible range, saying so in the note."""
+    _, lower, upper = PARAMETER_SPEC[name]
+    if lower <= entry.value <= upper:
+        return entry.value, entry.note
+    clipped = min(max(entry.value, lower), upper)
+    return clipped, (entry.note + " " if entry.note else "") + (
+        f"The estimate {entry.value:.4g} is outside the model's range [{lower}, {upper}] and is set to the bound.")
+
+
+def render(run: CalibrationRun, priors: dict, *, data_vintage: str) -> str:
+    """The calibration file's text: estimates where made, priors elsewhere.
+
+    Raises
+    ------
+    InputError
+        If the combined shock correlations are not positive semi-definite.
+    """
+    meta = priors["meta"]
+    lines = [_HEADER, "[meta]", f"region = {_string(meta['region'])}", f"base_year = {int(meta['base_year'])}",
+             f"description = {_string(meta.get('description', ''))}", f"data_vintage = {_string(data_vintage)}", ""]
+    lines.append("# ------------------------------------------------------------------ base year")
+    for name in BASE_SPEC:
+        prior = dict(priors["base"][name])
+        prior.setdefault("method", "base-year choice (calibration/priors.toml)")
+        lines += _table(f"[base.{name}]", prior)
+    block = None
+    for name in PARAMETER_SPEC:
+        this_block = name.split(".")[0]
+        if this_block != block:
+            lines.append(f"# ------------------------------------------------------------------ {this_block}")
+            block = this_block
+        unit = PARAMETER_SPEC[name][0]
+        if name in run.entries:
+            entry = run.entries[name]
+            value, note = _clip(name, entry)
+            fields = {"value": value, "se": entry.se, "unit": unit, "source": entry.source, "sample": entry.sample,
+                      "method": entry.method, "note": note, "assumption": entry.assumption}
+        else:
+            fields = dict(priors["parameters"][name])
+            reason = run.fallbacks.get(name)
+            fields.setdefault("method", "stated prior (calibration/priors.toml)"
+                              + (f"; not estimated: {reason}" if reason else ""))
+        lines += _table(f"[parameters.{name}]", fields)
+    lines.append("# ------------------------------------------------------------------ correlations of the shocks")
+    pairs = []
+    estimated = dict(run.correlations)
+    for prior in priors["correlations"]:
+        key = (prior["a"], prior["b"])
+        match = estimated.pop(key, None) or estimated.pop(key[::-1], None)
+        if match is None:
+            pairs.append(dict(prior))
+        else:
+            pairs.append(_estimated_pair(key, match))
+    pairs += [_estimated_pair(key, match) for key, match in estimated.items()]
+    correlation_matrix([(p["a"], p["b"], float(p["rho"])) for p in pairs], file="calibration (estimated correlations)")
+    for pair in pairs:
+        lines.append("[[correlations]]")
+        lines.append(f"a = {_string(pair['a'])}")
+        lines.append(f"b = {_string(pair['b'])}")
+        lines.append(f"rho = {_number(pair['rho'], 3)}")
+        for key in ("source", "note"):
+            if pair.get(key):
+                lines.append(f"{key} = {_string(pair[key])}")
+        if pair.get("assumption"):
+            lines.append("assumption = true")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _estimated_pair(key, match) -> dict:
+    est, source = match
+    return {"a": key[0], "b": key[1], "rho": est.value, "source": source,
+            "note": f"{est.method}, {est.sample}; se {est.se:.2g} (sampling error is large on so few years)"}

@@ -1,0 +1,99 @@
+"""Prior targets: administrative targets judged by an attainment probability from the scenario.
+
+Governance ranks, party and defence percentages, agreements signed and compliance rates of 100 %
+have no series to simulate; the scenario's ``[priors]`` table gives each a probability, or a
+Beta(alpha, beta) prior on it, with the reason beside it. Each path draws a hit for each prior
+target, so they enter the joint and conditional probabilities like every other target.
+
+Draws: a Gaussian copula. For path i and prior target j,
+x_ij = √ρ·c_i + √(1 − ρ)·e_ij with c, e standard normal, and the target is hit when
+Φ(x_ij) < p_ij, i.e. x_ij < Φ⁻¹(p_ij), p_ij the probability (or a Beta draw). Φ(x_ij) is
+uniform, so P(hit) = E[p_j]
+whatever ρ; ρ (``target_options.prior_correlation``) makes the prior targets one bet. The
+scenario's ``volatility_scale`` does not apply: a prior is a probability of attainment, not a shock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+from . import draws
+from .errors import InputError
+from .scenario import Scenario
+from .targets import Method, Registry
+
+
+@dataclass(frozen=True)
+class PriorSet:
+    """The prior targets of a run, in registry order.
+
+    Attributes
+    ----------
+    ids : tuple of str
+    probability : array (k,)
+        Fixed probabilities; NaN where a Beta prior is given.
+    alpha, beta : array (k,)
+        Beta parameters; NaN where a fixed probability is given.
+    correlation : float
+        ρ of the common factor.
+    """
+
+    ids: tuple[str, ...]
+    probability: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    correlation: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        """P(hit) of each prior target, (k,)."""
+        return np.where(np.isnan(self.probability), self.alpha / (self.alpha + self.beta), self.probability)
+
+
+def prior_set(registry: Registry, scenario: Scenario) -> PriorSet:
+    """The priors of every ``prior`` row of the registry, checked against the scenario.
+
+    Raises
+    ------
+    InputError
+        If a prior row has no prior, or a prior names an id that is not a prior row.
+    """
+    rows = [t for t in registry.targets if t.method is Method.PRIOR]
+    ids = tuple(t.id for t in rows)
+    for key in scenario.priors:
+        if key not in ids:
+            raise InputError(f"'{key}' is not a prior target of {registry.path}; prior targets: {', '.join(ids)}",
+                             file=scenario.source_file, key=f"priors.{key}")
+    missing = [i for i in ids if i not in scenario.priors]
+    if missing:
+        raise InputError(f"no prior for the prior target(s) {', '.join(missing)}: add [priors.\"<id>\"] with "
+                         "probability (or alpha and beta) and reason", file=scenario.source_file, key="priors")
+    priors = [scenario.priors[i] for i in ids]
+    nan = float("nan")
+    return PriorSet(ids,
+                    np.array([p.probability if p.probability is not None else nan for p in priors]),
+                    np.array([p.alpha if p.alpha is not None else nan for p in priors]),
+                    np.array([p.beta if p.beta is not None else nan for p in priors]),
+                    scenario.target_options.prior_correlation)
+
+
+def prior_hits(priors: PriorSet, *, seed: int, block: int, n_paths: int) -> np.ndarray:
+    """Hit indicators (paths, k) of the prior targets for one block of paths."""
+    k = len(priors.ids)
+    if k == 0:
+        return np.zeros((n_paths, 0), dtype=bool)
+    common = draws.standard_normals(seed, block, draws.Stream.PRIOR_COMMON, (n_paths, 1))
+    own = draws.standard_normals(seed, block, draws.Stream.PRIOR_OWN, (n_paths, k))
+    rho = priors.correlation
+    latent = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
+    # Φ(x) < p  ⇔  x < Φ⁻¹(p): one quantile per target, not one Φ per path and target
+    threshold = np.broadcast_to(ndtri(priors.probability), (n_paths, k))
+    beta_columns = np.isnan(priors.probability)
+    if beta_columns.any():
+        drawn = draws.beta_probabilities(seed, block, n_paths, priors.alpha[beta_columns], priors.beta[beta_columns])
+        threshold = threshold.copy()
+        threshold[:, beta_columns] = ndtri(drawn)
+    return latent < threshold

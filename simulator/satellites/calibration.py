@@ -1,0 +1,207 @@
+"""The satellite calibration file: base-year values and parameters of the satellite models.
+
+Same layout as the core calibration (``[meta]``, ``[base.<name>]``, ``[parameters.<block>.<name>]``;
+each table ``value``, ``unit``, ``source``, optional ``se``, ``note``, ``assumption = true``), read
+by its own loader so that the core calibration can evolve independently. The names and units
+below belong to the satellite models; the numbers live in ``calibration/satellites.toml``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+
+_INF = math.inf
+_SHARE = ("share", 0.0, 1.0)
+_OPEN_SHARE = ("share", 1e-6, 1.0 - 1e-6)  # logit trends need a share strictly inside (0, 1)
+
+#: Bounded indicators that follow a logistic trend; each has a base value and
+#: ``trends.<name>_drift`` (logit/yr) and ``trends.<name>_sd`` (logit/yr) parameters.
+LOGIT_TRENDS: tuple[str, ...] = (
+    "digital_economy_share", "online_public_services_use_rate", "innovating_enterprises_share",
+    "patent_commercialisation_rate", "health_insurance_coverage_rate",
+    "preschools_national_standard_share", "primary_schools_national_standard_share",
+    "lower_secondary_schools_national_standard_share", "upper_secondary_schools_national_standard_share",
+    "urban_solid_waste_treated_rate", "hazardous_waste_treated_rate", "rural_clean_water_households_share",
+    "forest_cover_rate", "private_economy_share",
+)
+
+#: Stocks reported per 10,000 inhabitants; base value per 10,000 and ``stocks.<name>_growth``
+#: (log/yr) and ``stocks.<name>_sd`` parameters. The stock is the base ratio times the base population.
+STOCKS_PER_10K: tuple[str, ...] = ("doctors_per_10k", "hospital_beds_per_10k", "rd_staff_per_10k")
+
+#: School levels whose shares make up the overall share (weights: numbers of schools).
+SCHOOL_LEVELS: tuple[str, ...] = ("preschools", "primary_schools", "lower_secondary_schools", "upper_secondary_schools")
+
+BASE_SPEC: dict[str, tuple[str, float, float]] = {
+    **{name: _OPEN_SHARE for name in LOGIT_TRENDS},
+    **{name: ("per 10,000 population", 0.0, _INF) for name in STOCKS_PER_10K},
+    **{f"{level}_count": ("count", 0.0, _INF) for level in SCHOOL_LEVELS},
+    "poverty_rate": _OPEN_SHARE,
+    "life_expectancy_years": ("years", 20.0, 100.0),
+    "mean_years_schooling": ("years", 0.0, 20.0),
+    "expected_years_schooling": ("years", 0.0, 25.0),
+    "intl_scientific_publications_count": ("count", 1.0, _INF),
+    "patent_applications_and_grants_count": ("count", 1.0, _INF),
+    "social_housing_completed_dwellings": ("dwellings", 0.0, _INF),
+}
+
+PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
+    **{f"trends.{name}_drift": ("logit/yr", -2.0, 2.0) for name in LOGIT_TRENDS},
+    **{f"trends.{name}_sd": ("logit/yr", 0.0, 2.0) for name in LOGIT_TRENDS},
+    **{f"stocks.{name}_growth": ("log/yr", -1.0, 1.0) for name in STOCKS_PER_10K},
+    **{f"stocks.{name}_sd": ("log/yr", 0.0, 1.0) for name in STOCKS_PER_10K},
+    "poverty.income_elasticity": ("elasticity", 0.0, 10.0),
+    "poverty.drift": ("log/yr", -2.0, 2.0),
+    "poverty.sd": ("log/yr", 0.0, 2.0),
+    "health.life_expectancy_slope": ("years/yr", -2.0, 2.0),
+    "health.life_expectancy_sd": ("years/yr", 0.0, 5.0),
+    "health.healthy_to_total_life_expectancy": _SHARE,
+    "hdi.mean_years_schooling_slope": ("years/yr", -1.0, 1.0),
+    "hdi.expected_years_schooling_slope": ("years/yr", -1.0, 1.0),
+    "hdi.schooling_sd": ("years/yr", 0.0, 2.0),
+    "hdi.gni_to_grdp_ratio": ("ratio", 0.5, 1.5),
+    "hdi.ppp_vnd_per_dollar": ("VND per PPP $", 1.0, _INF),
+    "science.publications_growth": ("log/yr", -1.0, 1.0),
+    "science.publications_sd": ("log/yr", 0.0, 2.0),
+    "science.patents_growth": ("log/yr", -1.0, 1.0),
+    "science.patents_dispersion": ("NB size", 0.01, 1e6),
+    "housing.completions_mean": ("dwellings/yr", 0.0, _INF),
+    "housing.completions_dispersion": ("NB size", 0.01, 1e6),
+}
+
+#: Parameters that scale a shock: multiplied by the scenario's volatility_scale.
+SD_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETER_SPEC if n.endswith("_sd") or n == "poverty.sd")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: float
+    unit: str
+    source: str = Field(min_length=1)
+    note: str = ""
+    se: float | None = Field(default=None, ge=0.0)
+    assumption: bool = False
+
+
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: str
+    base_year: int = Field(ge=1900, le=2200)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SatelliteValue:
+    """One sourced number (bounds inclusive; per-path draws are clipped to them)."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+    note: str
+    se: float | None
+    assumption: bool
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class SatelliteCalibration:
+    """Base-year values (``base``) and parameters (``"block.name"``) of the satellite models."""
+
+    path: str
+    region: str
+    base_year: int
+    base: dict[str, SatelliteValue]
+    parameters: dict[str, SatelliteValue]
+
+    def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> SatelliteCalibration:
+        """A copy with some parameter values replaced (scenario ``[satellite_parameters]``)."""
+        params = dict(self.parameters)
+        for name, new_value in overrides.items():
+            if name not in params:
+                raise InputError(_unknown(name, params), file=origin, key=f"satellite_parameters.{name}")
+            old = params[name]
+            _check_bounds(new_value, old.lower, old.upper, file=origin, key=f"satellite_parameters.{name}")
+            params[name] = SatelliteValue(**{**old.__dict__, "value": float(new_value),
+                                             "source": f"scenario override ({origin})", "assumption": True})
+        return SatelliteCalibration(self.path, self.region, self.base_year, self.base, params)
+
+
+def _unknown(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown name '{name}'.{hint} Valid names are listed in simulator/satellites/calibration.py."
+
+
+def _check_bounds(value: float, lower: float, upper: float, *, file: str, key: str) -> None:
+    if math.isnan(value) or not (lower <= value <= upper):
+        raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
+
+
+def _entries(table: dict, spec: dict, *, file: Path, prefix: str) -> dict[str, SatelliteValue]:
+    out = {}
+    for name, raw in table.items():
+        key = f"{prefix}.{name}"
+        if name not in spec:
+            raise InputError(_unknown(name, spec), file=file, key=key)
+        if not isinstance(raw, dict):
+            raise InputError("expected a table with value, unit and source", file=file, key=key)
+        try:
+            entry = _Entry(**raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"{first['msg']} (got {first.get('input')!r})", file=file, key=f"{key}.{loc}") from None
+        unit, lower, upper = spec[name]
+        if entry.unit != unit:
+            raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
+        _check_bounds(entry.value, lower, upper, file=str(file), key=f"{key}.value")
+        out[name] = SatelliteValue(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
+                                   entry.assumption, lower, upper)
+    missing = sorted(set(spec) - set(out))
+    if missing:
+        raise InputError(f"missing entries: {', '.join(missing)}", file=file, key=prefix)
+    return out
+
+
+def load_satellite_calibration(path: str | Path) -> SatelliteCalibration:
+    """Read and validate a satellite calibration file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and key, for a missing file, invalid TOML, an unknown or missing name, a
+        unit other than the model's, or a value out of range.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("satellite calibration file not found", file=path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    for section in raw:
+        if section not in {"meta", "base", "parameters"}:
+            raise InputError("unknown section; expected meta, base, parameters", file=path, key=section)
+    try:
+        meta = _Meta(**raw.get("meta", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(first["msg"], file=path, key="meta." + ".".join(map(str, first["loc"]))) from None
+    base = _entries(raw.get("base", {}), BASE_SPEC, file=path, prefix="base")
+    flat = {}
+    for block, table in raw.get("parameters", {}).items():
+        if not isinstance(table, dict):
+            raise InputError("expected a table of parameters", file=path, key=f"parameters.{block}")
+        flat.update({f"{block}.{name}": entry for name, entry in table.items()})
+    parameters = _entries(flat, PARAMETER_SPEC, file=path, prefix="parameters")
+    return SatelliteCalibration(str(path), meta.region, meta.base_year, base, parameters)
