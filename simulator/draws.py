@@ -2,10 +2,16 @@
 
 Paths come in fixed blocks of ``block_size``. The draws of block k, stream j come from
 ``SeedSequence(seed, spawn_key=(k, j))``: the numbers of a path depend only on the seed, the
-block size and the path's index, never on the chunking, the worker count or the backend. Within
-a block each stream is drawn in one call and path-major, so the first n paths of a block are the
-same whether the block is drawn whole or cut short (the prefix property that lets the last block
-be partial).
+block size and the path's index, never on the chunking, the worker count or the backend.
+
+Two layouts keep the prefix property (the first n paths of a block are the same whether the
+block is used whole or cut short, which lets the last block be partial):
+
+- path-major draws (disasters, counts, Beta probabilities) are drawn for the paths needed;
+- normals that the equations read one series at a time (shocks, parameters) are drawn for the
+  whole block with the path axis last, then cut to the paths needed. Each series' values for a
+  year are then contiguous in memory, which is what the vectorised equations read. These
+  functions return the (paths, ...) view of that memory, so callers index paths first.
 """
 
 from __future__ import annotations
@@ -46,23 +52,38 @@ def correlation_factor(correlation: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
+def _normals_path_last(seed: int, block: int, stream: Stream, lead_shape: tuple[int, ...], n_paths: int,
+                       block_size: int) -> np.ndarray:
+    """Standard normals shaped ``lead_shape + (n_paths,)``: the whole block drawn, then cut."""
+    if n_paths > block_size:
+        raise ValueError(f"{n_paths} paths do not fit in a block of {block_size}")
+    return generator(seed, block, stream).standard_normal(tuple(lead_shape) + (block_size,))[..., :n_paths]
+
+
 def shocks(seed: int, block: int, n_paths: int, n_years: int, factor: np.ndarray, *, student_t_df: float,
-           out: np.ndarray | None = None) -> np.ndarray:
-    """Correlated unit-variance shocks, shape (paths, years, k), written into ``out`` if given.
+           block_size: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Correlated unit-variance shocks of one block, returned as a (paths, years, k) view.
 
     z = F·ε with ε standard normal; with ``student_t_df`` > 2 each path-year vector is divided by
     sqrt(W/ν), W ~ χ²(ν), and rescaled by sqrt((ν − 2)/ν) so that variances stay 1 (a
-    multivariate Student-t: fat tails, same correlation).
+    multivariate Student-t: fat tails, same correlation). Memory is shock-major (k, years,
+    paths); ``out``, if given, is such an array and receives the shocks.
     """
+    if n_paths > block_size:
+        raise ValueError(f"{n_paths} paths do not fit in a block of {block_size}")
     k = factor.shape[0]
-    eps = generator(seed, block, Stream.SHOCKS).standard_normal((n_paths, n_years, k))
-    z = np.matmul(eps, factor.T, out=out)
+    eps = generator(seed, block, Stream.SHOCKS).standard_normal((k, n_years * block_size))
+    z = (factor @ eps).reshape(k, n_years, block_size)
     if student_t_df > 0:
         if student_t_df <= 2:
             raise ValueError("student_t_df must exceed 2 for a finite variance")
-        chi2 = generator(seed, block, Stream.STUDENT_SCALE).chisquare(student_t_df, (n_paths, n_years, 1))
+        chi2 = generator(seed, block, Stream.STUDENT_SCALE).chisquare(student_t_df, (n_years, block_size))
         z *= np.sqrt((student_t_df - 2.0) / chi2)
-    return z
+    z = z[:, :, :n_paths]
+    if out is not None:
+        out[...] = z
+        z = out
+    return z.T
 
 
 def disasters(seed: int, block: int, n_paths: int, n_years: int, probability) -> np.ndarray:
@@ -72,21 +93,26 @@ def disasters(seed: int, block: int, n_paths: int, n_years: int, probability) ->
 
 
 def parameter_draws(seed: int, block: int, n_paths: int, means: np.ndarray, ses: np.ndarray,
-                    lower: np.ndarray, upper: np.ndarray, *, stream: Stream = Stream.PARAMETERS) -> np.ndarray:
-    """Per-path parameter values (paths, m): normal around the estimate, clipped to the bounds.
+                    lower: np.ndarray, upper: np.ndarray, *, block_size: int,
+                    stream: Stream = Stream.PARAMETERS) -> np.ndarray:
+    """Per-path parameter values, a (paths, m) view: normal around the estimate, clipped to the bounds.
 
     The clip keeps draws admissible (a persistence below 1, a share in [0, 1]); with standard
     errors small next to the distance to the bounds it hardly ever binds.
     """
-    z = generator(seed, block, stream).standard_normal((n_paths, len(means)))
-    return np.clip(means + ses * z, lower, upper)
+    z = _normals_path_last(seed, block, stream, (len(means),), n_paths, block_size)
+    return np.clip(means[:, None] + ses[:, None] * z, lower[:, None], upper[:, None]).T
 
 
-def standard_normals(seed: int, block: int, stream: Stream, shape: tuple[int, ...], *,
+def standard_normals(seed: int, block: int, stream: Stream, shape: tuple[int, ...], *, block_size: int,
                      out: np.ndarray | None = None) -> np.ndarray:
-    """Independent standard normals of one stream of one block, path-major ``shape``, written
-    into ``out`` (C-contiguous float64 of that shape) if given."""
-    return generator(seed, block, stream).standard_normal(shape, out=out)
+    """Independent standard normals of one stream of one block, a view shaped ``shape`` (paths
+    first). Memory is path-last, ``shape`` reversed; ``out``, if given, is such an array."""
+    z = _normals_path_last(seed, block, stream, tuple(reversed(shape[1:])), shape[0], block_size)
+    if out is not None:
+        out[...] = z
+        z = out
+    return z.T
 
 
 def negative_binomial_counts(seed: int, block: int, mean: np.ndarray, dispersion: np.ndarray, *,

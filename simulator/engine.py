@@ -81,7 +81,7 @@ def parameter_values(setup: ModelSetup, block: int, n_paths: int) -> dict[str, f
         drawn = draws.parameter_draws(
             setup.seed, block, n_paths,
             np.array([v.value for v in values]), np.array([v.se for v in values]),
-            np.array([v.lower for v in values]), np.array([v.upper for v in values]))
+            np.array([v.lower for v in values]), np.array([v.upper for v in values]), block_size=setup.block_size)
         for j, name in enumerate(names):
             params[name] = drawn[:, j : j + 1]
     for name in _SD_PARAMETERS:
@@ -90,15 +90,16 @@ def parameter_values(setup: ModelSetup, block: int, n_paths: int) -> dict[str, f
 
 
 def block_draws(setup: ModelSetup, block: int, n_paths: int, *, shock_out: np.ndarray | None = None):
-    """Parameters, shocks (paths, H, k) and disaster flags (paths, H) of one block.
+    """Parameters, shocks (a (paths, H, k) view) and disaster flags (paths, H) of one block.
 
-    ``shock_out`` (paths, H, k), if given, receives the shocks (saves a copy when blocks are
-    assembled into a chunk).
+    ``shock_out``, a shock-major (k, H, paths) array, if given, receives the shocks (saves a copy
+    when blocks are assembled into a chunk).
     """
     horizon = len(setup.years) - 1
     params = parameter_values(setup, block, n_paths)
     shocks = draws.shocks(setup.seed, block, n_paths, horizon, setup.shock_factor,
-                          student_t_df=float(setup.calibration.value("shocks.student_t_df")), out=shock_out)
+                          student_t_df=float(setup.calibration.value("shocks.student_t_df")),
+                          block_size=setup.block_size, out=shock_out)
     probability = params["production.disaster_probability"]
     if setup.volatility_scale == 0:
         disaster = np.zeros((n_paths, horizon), dtype=bool)

@@ -1,4 +1,5 @@
-"""Writing results: atomic files (temp file in the same folder, then rename) and the terminal table."""
+"""Writing results: atomic files (temp file in the same folder, then rename) and the terminal tables
+(targets, group joint probabilities, conditionals), worded from `simulator/labels.toml`."""
 
 from __future__ import annotations
 
@@ -67,7 +68,16 @@ def _number(x, unit: str | None) -> str:
     return f"{x:,.0f}"
 
 
-def _fixed_width(head: tuple, rows: list[tuple], *, left: set[int], wrap: int | None = None) -> list[str]:
+def _marks(words: dict) -> dict:
+    """Translation of the English number marks to the language's (``1,234.5`` → ``1.234,5`` in vi)."""
+    return str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
+
+
+def _fixed_width(head: tuple, rows: list[tuple], *, left: set[int], wrap: int | None = None,
+                 numeric: set[int] = frozenset(), marks: dict | None = None) -> list[str]:
+    """Rows padded to common widths; the ``numeric`` columns written with the language's ``marks``."""
+    if marks is not None:
+        rows = [tuple(str(c).translate(marks) if i in numeric else c for i, c in enumerate(row)) for row in rows]
     widths = [max(len(str(row[i])) for row in rows + [head]) for i in range(len(head))]
     if wrap is not None:
         widths[wrap] = min(widths[wrap], 48)
@@ -99,9 +109,10 @@ def render_table(result: Result, *, lang: str = "en") -> str:
             cells = (t.id, name, _threshold_text(t), shown_unit, _number(t.median, unit) if t.median is not None else "",
                      band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
-    out = [words["title"].format(region=result.region, scenario=result.name, paths=f"{result.paths:,}", seed=result.seed,
-                                 first=int(result.years[0]), last=int(result.years[-1]))]
-    out += _fixed_width(head, lines, left={0, 1, 3, 8}, wrap=1)
+    marks = _marks(words)
+    out = [words["title"].format(region=result.region, scenario=result.name, paths=f"{result.paths:,}".translate(marks),
+                                 seed=result.seed, first=int(result.years[0]), last=int(result.years[-1]))]
+    out += _fixed_width(head, lines, left={0, 1, 3, 8}, wrap=1, numeric={2, 4, 5, 6, 7}, marks=marks)
     out.append("")
     out.append(words["counts"].format(evaluated=sum(t.p_hit is not None for t in result.targets),
                                       missing=sum(t.method == NOT_MODELLED for t in result.targets),
@@ -125,7 +136,7 @@ def render_joint(result: Result, *, lang: str = "en") -> str:
         rows.append((words["groups"].get(g["group"], g["group"]), n, f"{g['p_all']:.4f}",
                      f"{g['p_all_ci95'][0]:.4f}–{g['p_all_ci95'][1]:.4f}", f"{curve[max(n - 1, 0)]:.3f}",
                      f"{curve[math.ceil(0.75 * n)]:.3f}", f"{curve[math.ceil(0.5 * n)]:.3f}", f"{g['expected_hits']:.1f}"))
-    return "\n".join([words["joint_title"]] + _fixed_width(head, rows, left={0}))
+    return "\n".join([words["joint_title"]] + _fixed_width(head, rows, left={0}, numeric=set(range(1, 8)), marks=_marks(words)))
 
 
 def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
@@ -140,8 +151,10 @@ def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
     head = (words["id"], words["target"], words["p_hit"], words["p_given"], words["lift"])
     rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if pd.isna(r.p_hit_given) else f"{r.p_hit_given:.3f}",
              "—" if pd.isna(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples()]
-    title = words["given_title"].format(given=given, paths=f"{paths_given:,}", share=f"{paths_given / result.paths:.1%}")
-    return "\n".join([title] + _fixed_width(head, rows, left={0, 1}, wrap=1))
+    marks = _marks(words)
+    title = words["given_title"].format(given=given, paths=f"{paths_given:,}".translate(marks),
+                                        share=f"{paths_given / result.paths:.1%}".translate(marks))
+    return "\n".join([title] + _fixed_width(head, rows, left={0, 1}, wrap=1, numeric={2, 3, 4}, marks=marks))
 
 
 def _threshold_text(t) -> str:

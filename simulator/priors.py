@@ -80,13 +80,13 @@ def prior_set(registry: Registry, scenario: Scenario) -> PriorSet:
                     scenario.target_options.prior_correlation)
 
 
-def prior_hits(priors: PriorSet, *, seed: int, block: int, n_paths: int) -> np.ndarray:
+def prior_hits(priors: PriorSet, *, seed: int, block: int, n_paths: int, block_size: int) -> np.ndarray:
     """Hit indicators (paths, k) of the prior targets for one block of paths."""
     k = len(priors.ids)
     if k == 0:
         return np.zeros((n_paths, 0), dtype=bool)
-    common = draws.standard_normals(seed, block, draws.Stream.PRIOR_COMMON, (n_paths, 1))
-    own = draws.standard_normals(seed, block, draws.Stream.PRIOR_OWN, (n_paths, k))
+    common = draws.standard_normals(seed, block, draws.Stream.PRIOR_COMMON, (n_paths, 1), block_size=block_size)
+    own = draws.standard_normals(seed, block, draws.Stream.PRIOR_OWN, (n_paths, k), block_size=block_size)
     rho = priors.correlation
     latent = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
     # Φ(x) < p  ⇔  x < Φ⁻¹(p): one quantile per target, not one Φ per path and target

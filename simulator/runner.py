@@ -114,7 +114,7 @@ def prepare_extensions(scenario: Scenario, setup: ModelSetup, registry: Registry
         if overrides:
             calibration = calibration.with_parameter_values(overrides, origin=scenario.source_file)
         mc = scenario.montecarlo
-        sat = SatelliteSetup(calibration=calibration, horizon=len(setup.years) - 1, seed=mc.seed,
+        sat = SatelliteSetup(calibration=calibration, horizon=len(setup.years) - 1, seed=mc.seed, block_size=mc.block_size,
                              parameter_uncertainty=mc.parameter_uncertainty, volatility_scale=mc.volatility_scale)
     elif scenario.satellite_parameters:
         raise InputError("satellite_parameters given but scenario.satellites names no satellite calibration",
@@ -141,10 +141,10 @@ def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray, sat: Satellite
     hits (paths, k).
     """
     total = sum(n for _, n in chunk)
-    shocks = np.empty((total, len(setup.years) - 1, factor.shape[0]))
+    shocks = np.empty((factor.shape[0], len(setup.years) - 1, total))  # shock-major: see simulator.draws
     parts, first = [], 0
     for block, n in chunk:
-        parts.append(block_draws(setup, block, n, shock_out=shocks[first: first + n]))
+        parts.append(block_draws(setup, block, n, shock_out=shocks[:, :, first: first + n]))
         first += n
     params = {}
     for name, value in parts[0][0].items():
@@ -153,11 +153,11 @@ def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray, sat: Satellite
         else:
             params[name] = value
     disaster = np.concatenate([d for _, _, d in parts])
-    outcomes = simulate_paths(setup, params, shocks, disaster)
+    outcomes = simulate_paths(setup, params, shocks.T, disaster)
     if sat is not None:
         outcomes.update(simulate_satellites(sat, outcomes, chunk_draws(sat, chunk)))
     k = len(priors.ids) if priors is not None else 0
-    hits = (np.concatenate([prior_hits(priors, seed=setup.seed, block=block, n_paths=n) for block, n in chunk])
+    hits = (np.concatenate([prior_hits(priors, seed=setup.seed, block=block, n_paths=n, block_size=setup.block_size) for block, n in chunk])
             if k else np.zeros((total, 0), dtype=bool))
     return outcomes, hits
 

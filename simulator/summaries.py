@@ -55,14 +55,21 @@ class Histogram:
     def add(self, values: np.ndarray) -> None:
         """Count values shaped (paths, n_series)."""
         lo, hi, bins = SCALES[self.scale]
-        x = self._position(np.asarray(values, dtype=float))
-        idx = np.floor((x - lo) * (bins / (hi - lo)))
-        nan = np.isnan(idx)
-        idx = np.clip(np.where(nan, 0, idx), -1, bins).astype(np.int64) + 1
-        idx[nan] = bins + 2
         width = bins + 3
-        flat = (idx + np.arange(x.shape[1]) * width).ravel(order="K")
-        self.counts += np.bincount(flat, minlength=width * x.shape[1]).reshape(x.shape[1], width)
+        x = self._position(np.asarray(values, dtype=float))
+        # Bin position shifted by one so that the underflow bin is 0: after the clip every
+        # position is >= 0, where truncation toward zero is the floor.
+        position = (x - lo) * (bins / (hi - lo))
+        position += 1.0
+        nan = np.isnan(position) if np.isnan(position.min()) else None
+        if nan is not None:
+            position[nan] = 0.0
+        np.clip(position, 0.0, bins + 1, out=position)
+        index = position.astype(np.int64)
+        if nan is not None:
+            index[nan] = bins + 2
+        index += np.arange(x.shape[1]) * width
+        self.counts += np.bincount(index.ravel(order="K"), minlength=width * x.shape[1]).reshape(x.shape[1], width)
 
     def merge(self, other: "Histogram") -> None:
         self.counts += other.counts

@@ -64,7 +64,7 @@ def test_residual_correlation_recovers_shock_covariance():
     """Correlated shocks of the engine (draws.shocks) through two random walks: ρ recovered."""
     rho = 0.6
     corr = correlation_matrix([("population", "fx", rho)])
-    z = draws.shocks(3, 0, 1, len(YEARS), draws.correlation_factor(corr), student_t_df=0.0)[0]
+    z = draws.shocks(3, 0, 1, len(YEARS), draws.correlation_factor(corr), student_t_df=0.0, block_size=1)[0]
     i, j = SHOCKS.index("population"), SHOCKS.index("fx")
     a = pd.Series(np.cumsum(0.01 + 0.02 * z[:, i]), index=YEARS)
     b = pd.Series(np.cumsum(0.03 + 0.05 * z[:, j]), index=YEARS)
@@ -148,7 +148,7 @@ def test_engine_draws_parameters_with_their_standard_errors(base_scenario):
     setup, _ = prepare(base_scenario)
     name = "production.tfp_growth_mean"
     entry = setup.calibration.parameters[name]
-    drawn = parameter_values(setup, 0, 20_000)[name]
+    drawn = parameter_values(replace(setup, block_size=20_000), 0, 20_000)[name]
     assert drawn.shape == (20_000, 1)
     assert np.mean(drawn) == pytest.approx(entry.value, abs=4 * entry.se / np.sqrt(20_000))
     assert np.std(drawn) == pytest.approx(entry.se, rel=0.05)

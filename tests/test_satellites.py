@@ -104,7 +104,7 @@ def test_core_paths_do_not_depend_on_the_satellites(write_scenario):
 
 def test_zero_volatility_logit_trends_are_the_hand_computed_path():
     cal = load_satellite_calibration(SATELLITES)
-    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, parameter_uncertainty=False, volatility_scale=0.0)
+    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, block_size=8, parameter_uncertainty=False, volatility_scale=0.0)
     out = simulator.run(REPO / "scenarios" / "base.toml", paths=20, keep_paths=True,
                         volatility_scale=0.0, parameter_uncertainty=False).full_paths
     for name in ("digital_economy_share", "forest_cover_rate", "rural_clean_water_households_share"):
@@ -140,7 +140,7 @@ def test_satellite_calibration_errors_name_file_and_key(tmp_path, edit, fragment
 
 def test_satellite_volatility_scale_is_applied():
     cal = load_satellite_calibration(SATELLITES)
-    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, parameter_uncertainty=False, volatility_scale=2.0)
+    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, block_size=8, parameter_uncertainty=False, volatility_scale=2.0)
     params = satellite_block_draws(setup, 0, 3).params
     assert params["poverty.sd"] == 2 * cal.parameters["poverty.sd"].value
     assert params["poverty.drift"] == cal.parameters["poverty.drift"].value

@@ -43,7 +43,8 @@ class SatelliteSetup:
     calibration : SatelliteCalibration
     horizon : int
         Simulated years after the base year.
-    seed : int
+    seed, block_size : int
+        The random-number contract (see :mod:`simulator.draws`).
     parameter_uncertainty : bool
         Draw every parameter with a standard error once per path.
     volatility_scale : float
@@ -53,6 +54,7 @@ class SatelliteSetup:
     calibration: SatelliteCalibration
     horizon: int
     seed: int
+    block_size: int
     parameter_uncertainty: bool
     volatility_scale: float
 
@@ -67,7 +69,8 @@ class SatelliteSetup:
 class SatelliteDraws:
     """Draws of one block, or of a chunk (blocks in path order).
 
-    params : dict name -> float or array (paths, 1); shocks : (paths, H, len(SHOCKS));
+    params : dict name -> float or array (paths, 1); shocks : (paths, H, len(SHOCKS)) view of
+    shock-major memory;
     counts : (paths, H, len(COUNTS)) yearly counts for years 1..H.
     """
 
@@ -80,11 +83,11 @@ def chunk_draws(setup: SatelliteSetup, chunk: list[tuple[int, int]]) -> Satellit
     """The draws of a chunk of (block, paths) pairs, each block from its own streams, written into
     one array per kind (no copy when the blocks are assembled)."""
     total = sum(n for _, n in chunk)
-    shocks = np.empty((total, setup.horizon, len(SHOCKS)))
+    shocks = np.empty((len(SHOCKS), setup.horizon, total))  # shock-major: see simulator.draws
     counts = np.empty((total, setup.horizon, len(COUNTS)))
     parts, first = [], 0
     for block, n in chunk:
-        parts.append(satellite_block_draws(setup, block, n, shock_out=shocks[first: first + n],
+        parts.append(satellite_block_draws(setup, block, n, shock_out=shocks[:, :, first: first + n],
                                            count_out=counts[first: first + n]))
         first += n
     params = {}
@@ -93,14 +96,14 @@ def chunk_draws(setup: SatelliteSetup, chunk: list[tuple[int, int]]) -> Satellit
             params[name] = np.concatenate([np.broadcast_to(p.params[name], (p.shocks.shape[0], 1)) for p in parts])
         else:
             params[name] = value
-    return SatelliteDraws(params, shocks, counts)
+    return SatelliteDraws(params, shocks.T, counts)
 
 
 def satellite_block_draws(setup: SatelliteSetup, block: int, n_paths: int, *, shock_out: np.ndarray | None = None,
                           count_out: np.ndarray | None = None) -> SatelliteDraws:
     """Parameters, normal shocks and negative-binomial counts of one block of paths.
 
-    ``shock_out`` (paths, H, len(SHOCKS)) and ``count_out`` (paths, H, len(COUNTS)), if given,
+    ``shock_out`` (shock-major: len(SHOCKS), H, paths) and ``count_out`` (paths, H, len(COUNTS)), if given,
     receive the draws.
     """
     cal = setup.calibration
@@ -110,13 +113,13 @@ def satellite_block_draws(setup: SatelliteSetup, block: int, n_paths: int, *, sh
         values = [cal.parameters[n] for n in names]
         drawn = draws.parameter_draws(setup.seed, block, n_paths, np.array([v.value for v in values]),
                                       np.array([v.se for v in values]), np.array([v.lower for v in values]),
-                                      np.array([v.upper for v in values]), stream=draws.Stream.SATELLITE_PARAMETERS)
+                                      np.array([v.upper for v in values]), stream=draws.Stream.SATELLITE_PARAMETERS, block_size=setup.block_size)
         for j, name in enumerate(names):
             params[name] = drawn[:, j: j + 1]
     for name in SD_PARAMETERS:
         params[name] = params[name] * setup.volatility_scale
     shocks = draws.standard_normals(setup.seed, block, draws.Stream.SATELLITE_SHOCKS,
-                                    (n_paths, setup.horizon, len(SHOCKS)), out=shock_out)
+                                    (n_paths, setup.horizon, len(SHOCKS)), block_size=setup.block_size, out=shock_out)
     means = count_means(cal, params, n_paths, setup.horizon)
     if setup.volatility_scale == 0:
         counts = means
@@ -165,9 +168,9 @@ def simulate_satellites(setup: SatelliteSetup, core: dict[str, np.ndarray], sat:
     n, horizon = sat.shocks.shape[0], sat.shocks.shape[1]
     out = {name: np.empty((horizon + 1, n)) for name in SATELLITE_METRIC_INPUTS}
 
-    # (years, shocks, paths): each year's shock of one indicator is contiguous (a path-major slice
-    # would gather one number per cache line)
-    shocks_by_year = np.ascontiguousarray(sat.shocks.transpose(1, 2, 0))
+    # (years, shocks, paths) view of the shock-major memory: each year's shock of one indicator
+    # is contiguous (see simulator.draws)
+    shocks_by_year = sat.shocks.transpose(1, 2, 0)
 
     def z(name, s):
         return shocks_by_year[s, _SHOCK[name]]
