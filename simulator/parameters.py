@@ -16,7 +16,6 @@ listed here (they belong to the model, not to a place); the numbers live in ``ca
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
+from .sourced import Value, first_error, flatten_blocks, read_toml, read_values, with_overrides
+
+__all__ = ["BASE_SPEC", "PARAMETER_SPEC", "SHOCKS", "COMPOSITIONS", "Calibration", "Value", "correlation_matrix",
+           "load_calibration"]
 
 _INF = math.inf
+_LISTED_IN = "simulator/parameters.py"
 
 # name -> (unit, lower bound, upper bound). Bounds are inclusive; per-path draws are clipped to them.
 BASE_SPEC: dict[str, tuple[str, float, float]] = {
@@ -122,18 +126,6 @@ SHOCKS: tuple[str, ...] = (
 )
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float
-    unit: str
-    source: str = Field(min_length=1)
-    note: str = ""
-    se: float | None = Field(default=None, ge=0.0)
-    assumption: bool = False
-    sample: str = ""
-    method: str = ""
-
-
 class _Correlation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     a: str
@@ -150,21 +142,6 @@ class _Meta(BaseModel):
     base_year: int = Field(ge=1900, le=2200)
     description: str = ""
     data_vintage: str = ""
-
-
-@dataclass(frozen=True)
-class Value:
-    """One sourced number of the calibration."""
-
-    name: str
-    value: float
-    unit: str
-    source: str
-    note: str
-    se: float | None
-    assumption: bool
-    lower: float
-    upper: float
 
 
 @dataclass(frozen=True)
@@ -192,70 +169,9 @@ class Calibration:
 
     def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> "Calibration":
         """A copy with some parameter values replaced (scenario ``[parameters]`` table)."""
-        params = dict(self.parameters)
-        for name, new_value in overrides.items():
-            if name not in params:
-                raise InputError(_unknown_name_message(name, params), file=origin, key=f"parameters.{name}")
-            old = params[name]
-            _check_bounds(new_value, old.lower, old.upper, file=origin, key=f"parameters.{name}")
-            params[name] = Value(**{**old.__dict__, "value": float(new_value),
-                                    "source": f"scenario override ({origin})", "assumption": True})
+        params = with_overrides(self.parameters, overrides, origin=origin, key_prefix="parameters", listed_in=_LISTED_IN)
         return Calibration(self.path, self.region, self.base_year, self.base, params,
                            self.correlation, self.correlation_assumptions)
-
-
-def _unknown_name_message(name: str, known) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown name '{name}'.{hint} Valid names are listed in simulator/parameters.py."
-
-
-def _check_bounds(value: float, lower: float, upper: float, *, file: str, key: str) -> None:
-    if not (lower <= value <= upper) or math.isnan(value):
-        raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
-
-
-def _pydantic_message(error: ValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    return loc, f"{first['msg']} (got {first.get('input')!r})"
-
-
-def _read_toml(path: Path) -> dict:
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
-
-
-def _entries(table: dict, spec: dict, *, file: Path, prefix: str) -> dict[str, Value]:
-    out: dict[str, Value] = {}
-    for name, raw in table.items():
-        key = f"{prefix}.{name}"
-        if name not in spec:
-            raise InputError(_unknown_name_message(name, spec), file=file, key=key)
-        if not isinstance(raw, dict):
-            raise InputError("expected a table with value, unit and source", file=file, key=key)
-        try:
-            entry = _Entry(**raw)
-        except ValidationError as exc:
-            loc, msg = _pydantic_message(exc)
-            raise InputError(msg, file=file, key=f"{key}.{loc}") from None
-        unit, lower, upper = spec[name]
-        if entry.unit != unit:
-            raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
-        _check_bounds(entry.value, lower, upper, file=str(file), key=f"{key}.value")
-        out[name] = Value(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
-                          entry.assumption, lower, upper)
-    missing = sorted(set(spec) - set(out))
-    if missing:
-        raise InputError(f"missing entries: {', '.join(missing)}", file=file, key=prefix)
-    return out
 
 
 def correlation_matrix(pairs: list[tuple[str, str, float]], *, file: str | Path = "", key: str = "correlations") -> np.ndarray:
@@ -294,34 +210,29 @@ def load_calibration(path: str | Path) -> Calibration:
         a unit other than the model's, a value out of range, or inconsistent shares.
     """
     path = Path(path)
-    raw = _read_toml(path)
+    raw = read_toml(path, what="calibration file")
     for section in raw:
         if section not in {"meta", "base", "parameters", "correlations"}:
             raise InputError("unknown section; expected meta, base, parameters, correlations", file=path, key=section)
     try:
         meta = _Meta(**raw.get("meta", {}))
     except ValidationError as exc:
-        loc, msg = _pydantic_message(exc)
+        loc, msg = first_error(exc)
         raise InputError(msg, file=path, key=f"meta.{loc}") from None
-    base = _entries(raw.get("base", {}), BASE_SPEC, file=path, prefix="base")
+    base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
     for group, names in COMPOSITIONS.items():
         total = sum(base[n].value for n in names)
         if abs(total - 1.0) > 0.005:
             raise InputError(f"the {group} shares {', '.join(names)} sum to {total:.4f}, expected 1",
                              file=path, key="base")
-    flat = {}
-    for block, table in raw.get("parameters", {}).items():
-        if not isinstance(table, dict):
-            raise InputError("expected a table of parameters", file=path, key=f"parameters.{block}")
-        for name, entry in table.items():
-            flat[f"{block}.{name}"] = entry
-    parameters = _entries(flat, PARAMETER_SPEC, file=path, prefix="parameters")
+    parameters = read_values(flatten_blocks(raw.get("parameters", {}), file=path), PARAMETER_SPEC, file=path,
+                             prefix="parameters", listed_in=_LISTED_IN)
     pairs, assumed = [], []
     for i, raw_pair in enumerate(raw.get("correlations", [])):
         try:
             pair = _Correlation(**raw_pair)
         except ValidationError as exc:
-            loc, msg = _pydantic_message(exc)
+            loc, msg = first_error(exc)
             raise InputError(msg, file=path, key=f"correlations[{i}].{loc}") from None
         pairs.append((pair.a, pair.b, pair.rho))
         if pair.assumption:

@@ -21,7 +21,7 @@ from .errors import InputError
 from .evaluate import judge, target_values
 from .joint import JointCounter
 from .metrics import CATALOGUE, KNOWN_UNITS, SATELLITE_CATALOGUE, SERIES
-from .parameters import Calibration, load_calibration
+from .parameters import load_calibration
 from .priors import PriorSet, prior_hits, prior_set
 from .results import Result, TargetSummary
 from .satellites import SatelliteSetup, chunk_draws, load_satellite_calibration, simulate_satellites

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .sourced import read_toml
 
 _PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"))
 
@@ -142,16 +143,6 @@ class Scenario(_Frozen):
 # ---------------------------------------------------------------- loading
 
 
-def _read(path: Path) -> dict:
-    if not path.is_file():
-        raise InputError("scenario file not found", file=path)
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
-
-
 def _leaves(data: dict, prefix: tuple = ()):
     for key, value in data.items():
         if isinstance(value, dict):
@@ -175,7 +166,7 @@ def _load_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
     path = path.resolve()
     if path in chain:
         raise InputError("circular 'extends': " + " -> ".join(str(p) for p in chain + (path,)), file=path, key="extends")
-    data = _read(path)
+    data = read_toml(path, what="scenario file")
     for section, key in _PATH_KEYS:
         value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
         if isinstance(value, str):

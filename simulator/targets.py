@@ -10,7 +10,6 @@ catalogue and the unit table, so a typo fails at load time, not after a run.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .sourced import read_toml
 from .units import UNIT_BOUNDS, UNITS_VI, conversion_factor
 
 
@@ -209,12 +209,7 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
         impossible comparator, or a threshold unit that cannot be converted from the metric's unit.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("target registry not found", file=path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    raw = read_toml(path, what="target registry")
     unknown = set(raw) - {"registry", "target"}
     if unknown:
         raise InputError(f"unknown section(s) {sorted(unknown)}; expected 'registry' and 'target'", file=path)

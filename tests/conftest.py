@@ -24,3 +24,17 @@ def write_scenario(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def write_registry(tmp_path):
+    """Make a one-row target registry in tmp_path (the row's own keys after id, number, group, names)."""
+
+    def write(row: str) -> Path:
+        path = tmp_path / "reg.toml"
+        path.write_text('[registry]\ntitle_en = "t"\ntitle_vi = "t"\nsource = "s"\nbase_year = 2025\ntarget_year = 2030\n'
+                        '[[target]]\nid = "1a"\nnumber = 1\ngroup = "economy"\nname_en = "n"\nname_vi = "n"\n' + row,
+                        encoding="utf-8")
+        return path
+
+    return write

@@ -62,14 +62,6 @@ def test_every_prior_row_has_a_reason_in_the_base_scenario(base_result):
             assert t.metric in ADMINISTRATIVE
 
 
-def _registry_with(tmp_path, row: str) -> Path:
-    path = tmp_path / "reg.toml"
-    path.write_text('[registry]\ntitle_en = "t"\ntitle_vi = "t"\nsource = "s"\nbase_year = 2025\ntarget_year = 2030\n'
-                    '[[target]]\nid = "1a"\nnumber = 1\ngroup = "economy"\nname_en = "n"\nname_vi = "n"\n' + row,
-                    encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("row, fragment", [
     ('metric = "grdp_curent_bn_vnd"\ncomparator = ">="\nthreshold = 1\nunit = "bn VND"\n',
      "unknown metric 'grdp_curent_bn_vnd'. Did you mean 'grdp_current_bn_vnd'"),
@@ -81,9 +73,9 @@ def _registry_with(tmp_path, row: str) -> Path:
     ('metric = "poverty_rate"\ncomparator = "<="\nthreshold = 2.4\nunit = "persons"\n', "does not fit metric"),
     ('metric = "pci_rank"\nmethod = "trend"\ncomparator = "<="\nthreshold = 15\nunit = "rank"\n', "administrative indicator"),
 ])
-def test_bad_rows_fail_at_load_time(tmp_path, row, fragment):
+def test_bad_rows_fail_at_load_time(write_registry, row, fragment):
     with pytest.raises(InputError, match=re.escape(fragment)) as info:
-        load_registry(_registry_with(tmp_path, row), metric_units=KNOWN_UNITS, simulated=set(SERIES))
+        load_registry(write_registry(row), metric_units=KNOWN_UNITS, simulated=set(SERIES))
     assert "reg.toml" in str(info.value) and "target[0]" in str(info.value)
 
 

@@ -64,14 +64,6 @@ def test_about_tolerance_loosens_only():
     assert list(judge(ceiling, np.array([-0.985, -0.975]), "bn VND", 0.02)[1]) == [True, False]
 
 
-def _registry_with(tmp_path, row: str) -> Path:
-    path = tmp_path / "reg.toml"
-    path.write_text('[registry]\ntitle_en = "t"\ntitle_vi = "t"\nsource = "s"\nbase_year = 2025\ntarget_year = 2030\n'
-                    '[[target]]\nid = "1a"\nnumber = 1\ngroup = "economy"\nname_en = "n"\nname_vi = "n"\n' + row,
-                    encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("row, fragment", [
     ('metric = "grdp_current_bn_vnd"\ncomparator = "=>"\nthreshold = 1\nunit = "bn VND"\n', "comparator"),
     ('metric = "grdp_current_bn_vnd"\ncomparator = ">="\nthreshold = 1\nunit = "%"\n', "does not fit metric"),
@@ -80,7 +72,7 @@ def _registry_with(tmp_path, row: str) -> Path:
     ('metric = "grdp_current_bn_vnd"\ncomparator = ">="\nthreshold = 1\nunit = "bn VND"\ncolour = "red"\n', "unknown key"),
     ('metric = "grdp_real_bn_vnd"\nkind = "average_growth"\ncomparator = ">="\nthreshold = 1\nunit = "%/yr"\n', "period"),
 ])
-def test_bad_rows_fail_at_load_time(tmp_path, row, fragment):
+def test_bad_rows_fail_at_load_time(write_registry, row, fragment):
     with pytest.raises(InputError, match=fragment) as info:
-        load_registry(_registry_with(tmp_path, row), metric_units=UNITS)
+        load_registry(write_registry(row), metric_units=UNITS)
     assert "reg.toml" in str(info.value) and "target[0]" in str(info.value)

@@ -8,12 +8,12 @@ Paths in the file are relative to the file itself.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..sourced import read_toml
 
 
 class _Frozen(BaseModel):
@@ -141,13 +141,7 @@ def load_config(path: str | Path) -> CalibrateConfig:
         Naming the file and key: missing file, invalid TOML, unknown key, wrong type.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    raw = read_toml(path, what="calibration config")
     try:
         return CalibrateConfig(path=str(path), **raw)
     except ValidationError as exc:

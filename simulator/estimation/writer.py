@@ -9,10 +9,10 @@ the linear algebra never changes the file. Re-running on unchanged data gives th
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 from ..errors import InputError
+from ..sourced import flatten_blocks, read_toml
 from ..parameters import BASE_SPEC, PARAMETER_SPEC, correlation_matrix
 from .calibrate import CalibrationRun, Entry
 
@@ -36,15 +36,8 @@ def read_priors(path: Path) -> dict:
     InputError
         Missing file, invalid TOML, or a name the model does not know.
     """
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
-    flat = {f"{block}.{name}": table for block, tables in raw.get("parameters", {}).items()
-            for name, table in tables.items()}
+    raw = read_toml(path, what="priors file")
+    flat = flatten_blocks(raw.get("parameters", {}), file=path)
     for name in flat:
         if name not in PARAMETER_SPEC:
             raise InputError(f"unknown parameter '{name}'", file=path, key=f"parameters.{name}")

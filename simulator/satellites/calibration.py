@@ -8,15 +8,16 @@ below belong to the satellite models; the numbers live in ``calibration/satellit
 
 from __future__ import annotations
 
-import difflib
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..sourced import Value, first_error, flatten_blocks, read_toml, read_values, with_overrides
+
+_LISTED_IN = "simulator/satellites/calibration.py"
 
 _INF = math.inf
 _SHARE = ("share", 0.0, 1.0)
@@ -81,36 +82,11 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
 SD_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETER_SPEC if n.endswith("_sd") or n == "poverty.sd")
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float
-    unit: str
-    source: str = Field(min_length=1)
-    note: str = ""
-    se: float | None = Field(default=None, ge=0.0)
-    assumption: bool = False
-
-
 class _Meta(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     region: str
     base_year: int = Field(ge=1900, le=2200)
     description: str = ""
-
-
-@dataclass(frozen=True)
-class SatelliteValue:
-    """One sourced number (bounds inclusive; per-path draws are clipped to them)."""
-
-    name: str
-    value: float
-    unit: str
-    source: str
-    note: str
-    se: float | None
-    assumption: bool
-    lower: float
-    upper: float
 
 
 @dataclass(frozen=True)
@@ -120,57 +96,14 @@ class SatelliteCalibration:
     path: str
     region: str
     base_year: int
-    base: dict[str, SatelliteValue]
-    parameters: dict[str, SatelliteValue]
+    base: dict[str, Value]
+    parameters: dict[str, Value]
 
     def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> SatelliteCalibration:
         """A copy with some parameter values replaced (scenario ``[satellite_parameters]``)."""
-        params = dict(self.parameters)
-        for name, new_value in overrides.items():
-            if name not in params:
-                raise InputError(_unknown(name, params), file=origin, key=f"satellite_parameters.{name}")
-            old = params[name]
-            _check_bounds(new_value, old.lower, old.upper, file=origin, key=f"satellite_parameters.{name}")
-            params[name] = SatelliteValue(**{**old.__dict__, "value": float(new_value),
-                                             "source": f"scenario override ({origin})", "assumption": True})
+        params = with_overrides(self.parameters, overrides, origin=origin, key_prefix="satellite_parameters",
+                                listed_in=_LISTED_IN)
         return SatelliteCalibration(self.path, self.region, self.base_year, self.base, params)
-
-
-def _unknown(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown name '{name}'.{hint} Valid names are listed in simulator/satellites/calibration.py."
-
-
-def _check_bounds(value: float, lower: float, upper: float, *, file: str, key: str) -> None:
-    if math.isnan(value) or not (lower <= value <= upper):
-        raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
-
-
-def _entries(table: dict, spec: dict, *, file: Path, prefix: str) -> dict[str, SatelliteValue]:
-    out = {}
-    for name, raw in table.items():
-        key = f"{prefix}.{name}"
-        if name not in spec:
-            raise InputError(_unknown(name, spec), file=file, key=key)
-        if not isinstance(raw, dict):
-            raise InputError("expected a table with value, unit and source", file=file, key=key)
-        try:
-            entry = _Entry(**raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"{first['msg']} (got {first.get('input')!r})", file=file, key=f"{key}.{loc}") from None
-        unit, lower, upper = spec[name]
-        if entry.unit != unit:
-            raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
-        _check_bounds(entry.value, lower, upper, file=str(file), key=f"{key}.value")
-        out[name] = SatelliteValue(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
-                                   entry.assumption, lower, upper)
-    missing = sorted(set(spec) - set(out))
-    if missing:
-        raise InputError(f"missing entries: {', '.join(missing)}", file=file, key=prefix)
-    return out
 
 
 def load_satellite_calibration(path: str | Path) -> SatelliteCalibration:
@@ -183,25 +116,16 @@ def load_satellite_calibration(path: str | Path) -> SatelliteCalibration:
         unit other than the model's, or a value out of range.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("satellite calibration file not found", file=path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    raw = read_toml(path, what="satellite calibration file")
     for section in raw:
         if section not in {"meta", "base", "parameters"}:
             raise InputError("unknown section; expected meta, base, parameters", file=path, key=section)
     try:
         meta = _Meta(**raw.get("meta", {}))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(first["msg"], file=path, key="meta." + ".".join(map(str, first["loc"]))) from None
-    base = _entries(raw.get("base", {}), BASE_SPEC, file=path, prefix="base")
-    flat = {}
-    for block, table in raw.get("parameters", {}).items():
-        if not isinstance(table, dict):
-            raise InputError("expected a table of parameters", file=path, key=f"parameters.{block}")
-        flat.update({f"{block}.{name}": entry for name, entry in table.items()})
-    parameters = _entries(flat, PARAMETER_SPEC, file=path, prefix="parameters")
+        loc, msg = first_error(exc)
+        raise InputError(msg, file=path, key=f"meta.{loc}") from None
+    base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
+    parameters = read_values(flatten_blocks(raw.get("parameters", {}), file=path), PARAMETER_SPEC, file=path,
+                             prefix="parameters", listed_in=_LISTED_IN)
     return SatelliteCalibration(str(path), meta.region, meta.base_year, base, parameters)
