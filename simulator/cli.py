@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .allocator import keep_freed_memory
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run"] + argv  # `simulate FILE` is `simulate run FILE`
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()
     if args.command is None:
         parser.print_help()
         return 2

@@ -38,8 +38,13 @@ class Stream(IntEnum):
 
 
 def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:
-    """The generator of one stream of one block."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, int(stream)))))
+    """The generator of one stream of one block.
+
+    SFC64 (Chris Doty-Humphrey's small fast chaotic generator, one of numpy's bit generators;
+    passes PractRand and TestU01 BigCrush) draws normals about a quarter faster than PCG64 here,
+    and the draws are most of the model's time.
+    """
+    return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(block, int(stream)))))
 
 
 def correlation_factor(correlation: np.ndarray) -> np.ndarray:

@@ -113,6 +113,14 @@ def _column(value) -> np.ndarray | float:
     return value[:, 0] if isinstance(value, np.ndarray) else value
 
 
+def _rows(params: dict, names: tuple[str, ...]) -> np.ndarray:
+    """Parameters of the components of a composition as rows: (components, 1) or (components, paths)."""
+    values = [params[name] for name in names]
+    if any(isinstance(v, np.ndarray) for v in values):
+        return np.stack(np.broadcast_arrays(*values))
+    return np.array(values)[:, None]
+
+
 def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster: np.ndarray) -> dict[str, np.ndarray]:
     """Run the core model over one set of paths.
 
@@ -148,11 +156,13 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
     unemployment = np.full(n, b["unemployment_rate"])
     urban = np.full(n, b["urbanisation_rate"])
     trained = np.full(n, b["trained_labour_share"])
-    emp_ratios = np.broadcast_to(alr(np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])), (n, 2))
-    emp_shares = np.broadcast_to(np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]]), (n, 3))
+    # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)
+    base_jobs = np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])
+    emp_ratios = np.broadcast_to(alr(base_jobs)[:, None], (2, n))
+    emp_shares = np.broadcast_to(base_jobs[:, None], (3, n))
     base_shares = np.array([b[f"share_{c}"] for c in structure.COMPONENTS])
-    grdp_ratios = np.broadcast_to(alr(base_shares), (n, 4))
-    grdp_shares = np.broadcast_to(base_shares, (n, 5))
+    grdp_ratios = np.broadcast_to(alr(base_shares)[:, None], (4, n))
+    grdp_shares = np.broadcast_to(base_shares[:, None], (5, n))
     deflator = np.full(n, b["grdp_deflator_index"])
     deflator_growth = np.full(n, 1.0) * p["prices.deflator_growth_initial"]
     usd_vnd = np.full(n, b["usd_vnd"])
@@ -178,9 +188,9 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
         out["employment_ratio"][t] = employment_ratio
         out["employed_persons"][t] = employed
         out["unemployment_rate"][t] = unemployment
-        out["emp_share_agri"][t] = emp_shares[:, 0]
-        out["emp_share_industry_construction"][t] = emp_shares[:, 1]
-        out["emp_share_services"][t] = emp_shares[:, 2]
+        out["emp_share_agri"][t] = emp_shares[0]
+        out["emp_share_industry_construction"][t] = emp_shares[1]
+        out["emp_share_services"][t] = emp_shares[2]
         out["trained_labour_share"][t] = trained
         out["human_capital_index"][t] = human_capital
         out["investment_share"][t] = invest_share
@@ -192,8 +202,8 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
             np.log(grdp_real) - log_y0, np.log(capital) - log_k0, np.log(employed) - log_e0, capital_share=alpha)
         out["labour_productivity_real_mvnd"][t] = grdp_real * 1e3 / employed
         for j, component in enumerate(structure.COMPONENTS):
-            out[f"share_{component}"][t] = grdp_shares[:, j]
-        out["share_industry_construction"][t] = grdp_shares[:, 1] + grdp_shares[:, 2]
+            out[f"share_{component}"][t] = grdp_shares[j]
+        out["share_industry_construction"][t] = grdp_shares[1] + grdp_shares[2]
         out["deflator_growth"][t] = np.expm1(deflator_growth)
         out["deflator_index"][t] = deflator
         out["usd_vnd"][t] = usd_vnd
@@ -208,12 +218,13 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
 
     record(0, np.full(n, np.nan))
     investment_real = invest_share * grdp_real
-    emp_drift = np.stack(np.broadcast_arrays(p["labour.emp_structure_drift_agri"], p["labour.emp_structure_drift_industry_construction"]), axis=-1)
-    emp_sd = np.stack(np.broadcast_arrays(p["labour.emp_structure_sd_agri"], p["labour.emp_structure_sd_industry_construction"]), axis=-1)
-    grdp_drift = np.stack(np.broadcast_arrays(*(p[f"structure.drift_{c}"] for c in structure.COMPONENTS[:4])), axis=-1)
-    grdp_sd = np.stack(np.broadcast_arrays(*(p[f"structure.sd_{c}"] for c in structure.COMPONENTS[:4])), axis=-1)
+    emp_drift = _rows(p, ("labour.emp_structure_drift_agri", "labour.emp_structure_drift_industry_construction"))
+    emp_sd = _rows(p, ("labour.emp_structure_sd_agri", "labour.emp_structure_sd_industry_construction"))
+    grdp_drift = _rows(p, tuple(f"structure.drift_{c}" for c in structure.COMPONENTS[:4]))
+    grdp_sd = _rows(p, tuple(f"structure.sd_{c}" for c in structure.COMPONENTS[:4]))
     emp_idx = [_SHOCK["emp_structure_agri"], _SHOCK["emp_structure_industry_construction"]]
     grdp_idx = [_SHOCK[f"structure_{c}"] for c in structure.COMPONENTS[:4]]
+    by_shock = shocks.T  # (k, H, paths): for the view the runner passes, each row is contiguous
 
     for t in range(1, horizon + 1):
         s = t - 1  # index into the (paths, H) draws
@@ -228,7 +239,7 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
                                                 persistence=p["labour.unemployment_persistence"],
                                                 sd=p["labour.unemployment_sd"], shock=z("unemployment", s))
         emp_ratios, emp_shares = labour.employment_structure_next(emp_ratios, drift=emp_drift, sd=emp_sd,
-                                                                  shocks=shocks[:, s, emp_idx])
+                                                                  shocks=by_shock[emp_idx, s])
         trained = labour.trained_share_next(trained, logit_drift=p["labour.trained_share_logit_drift"],
                                             logit_sd=p["labour.trained_share_logit_sd"], shock=z("trained_share", s))
         human_capital = labour.human_capital_index(trained, return_to_training=p["labour.human_capital_return"])
@@ -247,7 +258,7 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
         investment_real = invest_share * grdp_real
 
         grdp_ratios, grdp_shares = structure.sector_structure_next(grdp_ratios, drift=grdp_drift, sd=grdp_sd,
-                                                                   shocks=shocks[:, s, grdp_idx])
+                                                                   shocks=by_shock[grdp_idx, s])
         deflator_growth = price_block.deflator_growth_next(deflator_growth, mean=p["prices.deflator_growth_mean"],
                                                            persistence=p["prices.deflator_persistence"],
                                                            sd=p["prices.deflator_growth_sd"], shock=z("deflator", s))

@@ -177,6 +177,27 @@ def _joint_groups(evaluated) -> dict[str, tuple[str, ...]]:
     return {g: tuple(m) for g, m in groups.items() if m}
 
 
+def _hits_of_chunk(evaluated, outcomes, prior_hit, prior_column, target_hist, hits, years, target_year,
+                   options) -> np.ndarray:
+    """Hit matrix (paths, evaluated targets) of one chunk; adds to the hit counts and the
+    histograms of the targets' deciding values (a function, so its arrays die with the chunk)."""
+    hit_matrix = np.empty((prior_hit.shape[0], len(evaluated)), dtype=bool)
+    for j, t in enumerate(evaluated):
+        if t.method is Method.PRIOR:
+            hit = prior_hit[:, prior_column[t.id]]
+        else:
+            raw = target_values(t, outcomes[t.metric], years, target_year=target_year)
+            shown, hit = judge(t, raw, SERIES[t.metric].unit, options.tolerance(t.id))
+            if t.id not in target_hist:
+                scale = _target_scale(t, t.metric)
+                ref = shown[0] if scale == "log" and np.isfinite(shown[0]) and shown[0] > 0 else 1.0
+                target_hist[t.id] = Histogram(scale, np.array([ref]))
+            target_hist[t.id].add(shown[:, None])
+        hits[t.id] += int(hit.sum())
+        hit_matrix[:, j] = hit
+    return hit_matrix
+
+
 def run_scenario(scenario: Scenario, *, keep_paths: bool = False) -> Result:
     """Simulate a validated scenario and summarise it (see :func:`simulator.run`)."""
     setup, registry = prepare(scenario)
@@ -206,23 +227,12 @@ def run_scenario(scenario: Scenario, *, keep_paths: bool = False) -> Result:
             series_hist[m].add(outcomes[m])
             if keep_paths:
                 kept[m].append(outcomes[m])
-        hit_matrix = np.empty((prior_hit.shape[0], len(evaluated)), dtype=bool)
-        for j, t in enumerate(evaluated):
-            if t.method is Method.PRIOR:
-                hit = prior_hit[:, prior_column[t.id]]
-            else:
-                raw = target_values(t, outcomes[t.metric], setup.years, target_year=registry.target_year)
-                shown, hit = judge(t, raw, SERIES[t.metric].unit, options.tolerance(t.id))
-                if t.id not in target_hist:
-                    scale = _target_scale(t, t.metric)
-                    ref = shown[0] if scale == "log" and np.isfinite(shown[0]) and shown[0] > 0 else 1.0
-                    target_hist[t.id] = Histogram(scale, np.array([ref]))
-                target_hist[t.id].add(shown[:, None])
-            hits[t.id] += int(hit.sum())
-            hit_matrix[:, j] = hit
+        hit_matrix = _hits_of_chunk(evaluated, outcomes, prior_hit, prior_column, target_hist, hits,
+                                    setup.years, registry.target_year, options)
         joint.add(hit_matrix)
         if keep_paths:
             kept_hits.append(hit_matrix)
+        del outcomes, prior_hit, hit_matrix  # free this chunk before the next one is drawn: one chunk in memory
     rows = []
     for t in registry.targets:
         if t.id in target_hist:
@@ -274,8 +284,9 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
     keep_paths : bool
         Also keep every simulated path (memory grows with the path count).
     **settings
-        Monte Carlo options: ``paths``, ``seed``, ``chunk_size``, ``block_size``,
-        ``parameter_uncertainty``, ``volatility_scale``.
+        Monte Carlo options (``paths``, ``seed``, ``chunk_size``, ``block_size``,
+        ``parameter_uncertainty``, ``volatility_scale``) and levers (``investment_share``,
+        ``tfp_growth_boost``), e.g. ``run("scenarios/base.toml", investment_share=0.4)``.
 
     Examples
     --------

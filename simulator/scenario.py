@@ -218,13 +218,22 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     overrides : list of str
         ``"key.path=value"`` strings, as given to ``--set``.
     **settings
-        Keyword overrides of ``[montecarlo]`` (``paths``, ``seed``, ``chunk_size`` ...).
+        Keyword overrides of a ``[montecarlo]`` option (``paths``, ``seed``, ``chunk_size`` ...)
+        or a ``[levers]`` value (``investment_share``, ``tfp_growth_boost``); None leaves the
+        file's value.
 
     Raises
     ------
     InputError
         Naming the file that set the bad key, the key path and the rule broken.
+    TypeError
+        For a keyword that is neither a Monte Carlo option nor a lever.
     """
+    sections = {**{name: "montecarlo" for name in MonteCarlo.model_fields},
+                **{name: "levers" for name in Levers.model_fields}}
+    unknown = sorted(set(settings) - set(sections))
+    if unknown:
+        raise TypeError(f"unknown keyword(s) {', '.join(unknown)}; valid: {', '.join(sorted(sections))}")
     data, origin = _load_tree(Path(path), ())
     for text in overrides:
         parts, value = parse_override(text)
@@ -232,8 +241,8 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
         origin[parts] = "--set"
     for key, value in settings.items():
         if value is not None:
-            _set(data, ("montecarlo", key), value)
-            origin[("montecarlo", key)] = f"argument {key}"
+            _set(data, (sections[key], key), value)
+            origin[(sections[key], key)] = f"argument {key}"
     data["source_file"] = str(Path(path).resolve())
     try:
         return Scenario(**data)

@@ -49,3 +49,15 @@ def test_fewer_paths_are_a_prefix_of_more_paths():
     large = simulator.run("scenarios/base.toml", paths=20000, keep_paths=True).full_paths
     for metric in ("grdp_current_bn_vnd", "share_agri", "unemployment_rate", "poverty_rate", "social_housing_completed_dwellings"):
         assert np.array_equal(small[metric], large[metric][:3000])
+
+
+def test_keyword_lever_equals_the_set_override():
+    import pytest
+
+    import simulator
+
+    by_keyword = simulator.run("scenarios/base.toml", paths=2000, investment_share=0.42).to_dict()
+    by_set = simulator.run("scenarios/base.toml", paths=2000, overrides=["levers.investment_share=0.42"]).to_dict()
+    assert by_keyword["targets"] == by_set["targets"]
+    with pytest.raises(TypeError, match="investment_shar"):
+        simulator.run("scenarios/base.toml", investment_shar=0.4)

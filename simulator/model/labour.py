@@ -27,23 +27,25 @@ def unemployment_next(rate_prev, *, mean, persistence, sd, shock):
 def employment_structure_next(log_ratios_prev, *, drift, sd, shocks):
     """Sector split of employment next year as an additive log-ratio random walk with drift.
 
+    Components first, paths last (the engine's layout).
+
     Parameters
     ----------
-    log_ratios_prev : array (paths, 2)
+    log_ratios_prev : array (2, paths)
         log(agri/services), log(industry-construction/services).
-    drift, sd : array (2,) or (paths, 2)
+    drift, sd : array (2, 1) or (2, paths)
         Drift and shock scale of each log-ratio a year.
-    shocks : array (paths, 2)
+    shocks : array (2, paths)
         Standard-normal (correlated) shocks.
 
     Returns
     -------
-    log_ratios : array (paths, 2)
-    shares : array (paths, 3)
+    log_ratios : array (2, paths)
+    shares : array (3, paths)
         Agriculture–forestry–fisheries, industry–construction, services; positive, summing to 1.
     """
     log_ratios = log_ratios_prev + drift + sd * shocks
-    return log_ratios, alr_inverse(log_ratios)
+    return log_ratios, alr_inverse(log_ratios, axis=0)
 
 
 def trained_share_next(share_prev, *, logit_drift, logit_sd, shock):

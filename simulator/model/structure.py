@@ -13,9 +13,10 @@ COMPONENTS = ("agri", "industry", "construction", "taxes", "services")
 
 
 def sector_structure_next(log_ratios_prev, *, drift, sd, shocks):
-    """Next year's log-ratios (paths, 4) and shares (paths, 5).
+    """Next year's log-ratios (4, paths) and shares (5, paths), components first.
 
-    x_t = x_{t−1} + d + σ∘z_t with x_j = log(s_j / s_services).
+    x_t = x_{t−1} + d + σ∘z_t with x_j = log(s_j / s_services); ``drift`` and ``sd`` are (4, 1)
+    or (4, paths), ``shocks`` (4, paths).
     """
     log_ratios = log_ratios_prev + drift + sd * shocks
-    return log_ratios, alr_inverse(log_ratios)
+    return log_ratios, alr_inverse(log_ratios, axis=0)

@@ -18,31 +18,36 @@ def expit(x):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
 
-def alr(shares):
+def alr(shares, *, axis: int = -1):
     """Additive log-ratio of a composition against its last component.
 
     Parameters
     ----------
-    shares : array (..., k)
-        Positive shares summing to one along the last axis.
+    shares : array
+        Positive shares summing to one along ``axis`` (k components).
+    axis : int
+        The axis of the components.
 
     Returns
     -------
-    array (..., k − 1)
+    array, k − 1 components along ``axis``
         log(s_j / s_k) for j < k.
     """
-    shares = np.asarray(shares, dtype=float)
-    return np.log(shares[..., :-1]) - np.log(shares[..., -1:])
+    shares = np.moveaxis(np.asarray(shares, dtype=float), axis, 0)
+    return np.moveaxis(np.log(shares[:-1]) - np.log(shares[-1:]), 0, axis)
 
 
-def alr_inverse(ratios):
-    """Inverse of :func:`alr`: shares (..., k) from log-ratios (..., k − 1).
+def alr_inverse(ratios, *, axis: int = -1):
+    """Inverse of :func:`alr`: shares (k components along ``axis``) from log-ratios (k − 1).
 
-    A softmax with the reference component's log-ratio fixed at 0, shifted by the row maximum so
-    that exp never overflows.
+    A softmax with the reference component's log-ratio fixed at 0, shifted by the maximum so that
+    exp never overflows. With ``axis=0`` and paths last (the engine's layout) every operation runs
+    across contiguous rows, which is several times faster than reducing a short last axis.
     """
-    ratios = np.asarray(ratios, dtype=float)
-    full = np.concatenate([ratios, np.zeros(ratios.shape[:-1] + (1,))], axis=-1)
-    full = full - full.max(axis=-1, keepdims=True)
-    weights = np.exp(full)
-    return weights / weights.sum(axis=-1, keepdims=True)
+    ratios = np.moveaxis(np.asarray(ratios, dtype=float), axis, 0)
+    shift = np.maximum(ratios.max(axis=0), 0.0)
+    weights = np.empty((ratios.shape[0] + 1,) + ratios.shape[1:])
+    np.exp(ratios - shift, out=weights[:-1])
+    np.exp(-shift, out=weights[-1])
+    weights /= weights.sum(axis=0)
+    return np.moveaxis(weights, 0, axis)
