@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
-from .sourced import Value, first_error, flatten_blocks, read_toml, read_values, with_overrides
+from .sourced import Value, first_error, flatten_blocks, read_calibration_file, read_values, with_overrides
 
 __all__ = ["BASE_SPEC", "PARAMETER_SPEC", "SHOCKS", "COMPOSITIONS", "Calibration", "Value", "correlation_matrix",
            "load_calibration"]
@@ -136,14 +136,6 @@ class _Correlation(BaseModel):
     assumption: bool = False
 
 
-class _Meta(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    region: str
-    base_year: int = Field(ge=1900, le=2200)
-    description: str = ""
-    data_vintage: str = ""
-
-
 @dataclass(frozen=True)
 class Calibration:
     """Everything the model takes from ``calibration/``: base year, base values, parameters.
@@ -210,15 +202,8 @@ def load_calibration(path: str | Path) -> Calibration:
         a unit other than the model's, a value out of range, or inconsistent shares.
     """
     path = Path(path)
-    raw = read_toml(path, what="calibration file")
-    for section in raw:
-        if section not in {"meta", "base", "parameters", "correlations"}:
-            raise InputError("unknown section; expected meta, base, parameters, correlations", file=path, key=section)
-    try:
-        meta = _Meta(**raw.get("meta", {}))
-    except ValidationError as exc:
-        loc, msg = first_error(exc)
-        raise InputError(msg, file=path, key=f"meta.{loc}") from None
+    raw, meta = read_calibration_file(path, sections=("meta", "base", "parameters", "correlations"),
+                                      what="calibration file")
     base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
     for group, names in COMPOSITIONS.items():
         total = sum(base[n].value for n in names)

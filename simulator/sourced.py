@@ -79,6 +79,30 @@ def check_bounds(value: float, lower: float, upper: float, *, file: str | Path, 
         raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
 
 
+class Meta(BaseModel):
+    """The ``[meta]`` table of a calibration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: str
+    base_year: int = Field(ge=1900, le=2200)
+    description: str = ""
+    data_vintage: str = ""
+
+
+def read_calibration_file(path: str | Path, *, sections: tuple[str, ...], what: str) -> tuple[dict, Meta]:
+    """Parse a calibration file: its raw tables (only ``sections`` allowed) and its ``[meta]``."""
+    raw = read_toml(path, what=what)
+    for section in raw:
+        if section not in sections:
+            raise InputError(f"unknown section; expected {', '.join(sections)}", file=path, key=section)
+    try:
+        meta = Meta(**raw.get("meta", {}))
+    except ValidationError as exc:
+        loc, msg = first_error(exc)
+        raise InputError(msg, file=path, key=f"meta.{loc}") from None
+    return raw, meta
+
+
 def read_values(table: dict, spec: Spec, *, file: str | Path, prefix: str, listed_in: str) -> dict[str, Value]:
     """Validate the value tables of one section against a spec: every name known and present,
     units equal to the spec's, values within bounds."""

@@ -12,10 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import InputError
-from ..sourced import Value, first_error, flatten_blocks, read_toml, read_values, with_overrides
+from ..sourced import Value, flatten_blocks, read_calibration_file, read_values, with_overrides
 
 _LISTED_IN = "simulator/satellites/calibration.py"
 
@@ -82,13 +80,6 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
 SD_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETER_SPEC if n.endswith("_sd") or n == "poverty.sd")
 
 
-class _Meta(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    region: str
-    base_year: int = Field(ge=1900, le=2200)
-    description: str = ""
-
-
 @dataclass(frozen=True)
 class SatelliteCalibration:
     """Base-year values (``base``) and parameters (``"block.name"``) of the satellite models."""
@@ -116,15 +107,7 @@ def load_satellite_calibration(path: str | Path) -> SatelliteCalibration:
         unit other than the model's, or a value out of range.
     """
     path = Path(path)
-    raw = read_toml(path, what="satellite calibration file")
-    for section in raw:
-        if section not in {"meta", "base", "parameters"}:
-            raise InputError("unknown section; expected meta, base, parameters", file=path, key=section)
-    try:
-        meta = _Meta(**raw.get("meta", {}))
-    except ValidationError as exc:
-        loc, msg = first_error(exc)
-        raise InputError(msg, file=path, key=f"meta.{loc}") from None
+    raw, meta = read_calibration_file(path, sections=("meta", "base", "parameters"), what="satellite calibration file")
     base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
     parameters = read_values(flatten_blocks(raw.get("parameters", {}), file=path), PARAMETER_SPEC, file=path,
                              prefix="parameters", listed_in=_LISTED_IN)
