@@ -110,7 +110,7 @@ def render_table(result: Result, *, lang: str = "en") -> str:
                      band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
     marks = _marks(words)
-    out = [words["title"].format(region=result.region, scenario=result.name, paths=f"{result.paths:,}".translate(marks),
+    out = [words["title"].format(region=result.region_vi if lang == "vi" else result.region, scenario=result.name, paths=f"{result.paths:,}".translate(marks),
                                  seed=result.seed, first=int(result.years[0]), last=int(result.years[-1]))]
     out += _fixed_width(head, lines, left={0, 1, 3, 8}, wrap=1, numeric={2, 4, 5, 6, 7}, marks=marks)
     out.append("")

@@ -150,6 +150,7 @@ class Calibration:
 
     path: str
     region: str
+    region_vi: str
     base_year: int
     base: dict[str, Value]
     parameters: dict[str, Value]
@@ -162,7 +163,7 @@ class Calibration:
     def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> "Calibration":
         """A copy with some parameter values replaced (scenario ``[parameters]`` table)."""
         params = with_overrides(self.parameters, overrides, origin=origin, key_prefix="parameters", listed_in=_LISTED_IN)
-        return Calibration(self.path, self.region, self.base_year, self.base, params,
+        return Calibration(self.path, self.region, self.region_vi, self.base_year, self.base, params,
                            self.correlation, self.correlation_assumptions)
 
 
@@ -223,4 +224,4 @@ def load_calibration(path: str | Path) -> Calibration:
         if pair.assumption:
             assumed.append((pair.a, pair.b))
     correlation = correlation_matrix(pairs, file=path)
-    return Calibration(str(path), meta.region, meta.base_year, base, parameters, correlation, tuple(assumed))
+    return Calibration(str(path), meta.region, meta.region_vi or meta.region, meta.base_year, base, parameters, correlation, tuple(assumed))

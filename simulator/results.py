@@ -101,6 +101,7 @@ def _clean(x):
 class Result:
     scenario: object
     region: str
+    region_vi: str
     registry_title: str
     seed: int
     paths: int
@@ -200,6 +201,7 @@ class Result:
             "scenario": self.name,
             "title": self.scenario.scenario.title,
             "region": self.region,
+            "region_vi": self.region_vi,
             "seed": self.seed,
             "paths": self.paths,
             "base_year": int(self.years[0]),

@@ -265,7 +265,7 @@ def run_scenario(scenario: Scenario, *, keep_paths: bool = False) -> Result:
         "uncertain_parameters": list(setup.uncertain_parameters) + (["sat." + n for n in sat.uncertain_parameters] if sat else []),
     }
     paths = {m: np.concatenate(v) for m, v in kept.items()} if keep_paths else None
-    return Result(scenario=scenario, region=setup.calibration.region, registry_title=registry.title_en,
+    return Result(scenario=scenario, region=setup.calibration.region, region_vi=setup.calibration.region_vi, registry_title=registry.title_en,
                   seed=mc.seed, paths=mc.paths, years=setup.years, target_year=registry.target_year,
                   targets=tuple(rows), series_quantiles=series_q, provenance=provenance, full_paths=paths,
                   joint=joint.summary(), full_hits=np.concatenate(kept_hits) if keep_paths else None)

@@ -258,7 +258,7 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
         elif first["type"] == "missing":
             message = "required key is missing"
         got = first.get("input")
-        if first["type"] not in ("missing",) and not isinstance(got, dict):
+        if first["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict):
             message += f" (got {got!r})"
         raise InputError(message, file=file, key=key) from None
 

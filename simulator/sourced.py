@@ -84,6 +84,7 @@ class Meta(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     region: str
+    region_vi: str = ""
     base_year: int = Field(ge=1900, le=2200)
     description: str = ""
     data_vintage: str = ""

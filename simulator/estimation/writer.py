@@ -97,7 +97,10 @@ def render(run: CalibrationRun, priors: dict, *, data_vintage: str) -> str:
         If the combined shock correlations are not positive semi-definite.
     """
     meta = priors["meta"]
-    lines = [_HEADER, "[meta]", f"region = {_string(meta['region'])}", f"base_year = {int(meta['base_year'])}",
+    lines = [_HEADER, "[meta]", f"region = {_string(meta['region'])}"]
+    if meta.get("region_vi"):
+        lines.append(f"region_vi = {_string(meta['region_vi'])}")
+    lines += [f"base_year = {int(meta['base_year'])}",
              f"description = {_string(meta.get('description', ''))}", f"data_vintage = {_string(data_vintage)}", ""]
     lines.append("# ------------------------------------------------------------------ base year")
     for name in BASE_SPEC:
