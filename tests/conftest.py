@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cli import main
 from simulator.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,3 +39,14 @@ def write_registry(tmp_path):
         return path
 
     return write
+
+
+def assert_cli_fails(capsys, argv, *fragments) -> str:
+    """The CLI exits with status 2 and one line on stderr, no traceback, holding every fragment."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().count("\n") == 0, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err

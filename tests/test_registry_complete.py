@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import assert_cli_fails
 
 import simulator
-from simulator.cli import main
 from simulator.errors import InputError
 from simulator.metrics import ADMINISTRATIVE, KNOWN_UNITS, SERIES
 from simulator.output import labels, render_table
@@ -79,27 +79,19 @@ def test_bad_rows_fail_at_load_time(write_registry, row, fragment):
     assert "reg.toml" in str(info.value) and "target[0]" in str(info.value)
 
 
-def _fails(capsys, argv, *fragments):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and err.strip().count("\n") == 0, err
-    for fragment in fragments:
-        assert fragment in err, err
-
-
 def test_prior_without_reason(capsys, write_scenario):
     path = write_scenario('[priors."5-pci"]\nprobability = 0.5\nreason = ""\n')
-    _fails(capsys, [str(path), "--no-write"], "variant.toml", "priors.5-pci.reason")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "variant.toml", "priors.5-pci.reason")
 
 
 def test_prior_with_two_forms(capsys, write_scenario):
     path = write_scenario('[priors."5-pci"]\nprobability = 0.5\nalpha = 2.0\nbeta = 2.0\nreason = "x"\n')
-    _fails(capsys, [str(path), "--no-write"], "priors.5-pci", "either probability, or both alpha and beta")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "priors.5-pci", "either probability, or both alpha and beta")
 
 
 def test_prior_for_a_modelled_target(capsys, write_scenario):
     path = write_scenario('[priors."1a"]\nprobability = 0.5\nreason = "x"\n')
-    _fails(capsys, [str(path), "--no-write"], "priors.1a", "not a prior target")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "priors.1a", "not a prior target")
 
 
 def test_prior_missing_for_a_prior_target(capsys, tmp_path):
@@ -110,12 +102,12 @@ def test_prior_missing_for_a_prior_target(capsys, tmp_path):
     path = tmp_path / "no16.toml"
     path.write_text(cut.replace('"../calibration/', f'"{(REPO / "calibration").as_posix()}/').replace(
         'targets = "targets_2030.toml"', f'targets = "{(REPO / "scenarios" / "targets_2030.toml").as_posix()}"'), encoding="utf-8")
-    _fails(capsys, [str(path), "--no-write"], "no16.toml", "no prior for the prior target(s) 16")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "no16.toml", "no prior for the prior target(s) 16")
 
 
 def test_tolerance_for_a_target_that_is_not_about(capsys, write_scenario):
     path = write_scenario('[target_options.approx_tolerance_by_target]\n"1a" = 0.05\n')
-    _fails(capsys, [str(path), "--no-write"], "approx_tolerance_by_target.1a", "not an \"about\"")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "approx_tolerance_by_target.1a", "not an \"about\"")
 
 
 def test_tolerance_is_scenario_changeable(write_scenario):
