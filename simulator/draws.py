@@ -1,21 +1,22 @@
-"""Random streams and draws.
+"""Random streams: every raw draw of a chunk of paths, made here and nowhere else.
 
-Paths come in fixed blocks of ``block_size``. The draws of block k, stream j come from
-``SeedSequence(seed, spawn_key=(k, j))``: the numbers of a path depend only on the seed, the
-block size and the path's index, never on the chunking, the worker count or the backend.
+Paths come in fixed blocks of ``block_size``. Stream j of block k draws from
+``SeedSequence(seed, spawn_key=(k, j))``: the numbers of a path depend only on the seed, the block
+size and the path's index, never on the chunking, the worker count or the backend. Every stream
+draws its whole block, path axis last, and keeps the paths it needs, so the first n paths of a
+block are the same whether the block is used whole or cut short (the last block may be partial)
+and each series' values for one year are contiguous, as the vectorised equations read them.
 
-Two layouts keep the prefix property (the first n paths of a block are the same whether the
-block is used whole or cut short, which lets the last block be partial):
-
-- path-major draws (disasters, counts, Beta probabilities) are drawn for the paths needed;
-- normals that the equations read one series at a time (shocks, parameters) are drawn for the
-  whole block with the path axis last, then cut to the paths needed. Each series' values for a
-  year are then contiguous in memory, which is what the vectorised equations read. These
-  functions return the (paths, ...) view of that memory, so callers index paths first.
+The draws are raw: standard normals for the parameters, uniforms for the disasters, standard
+gamma and normal variates for the counts. The engine turns them into values with each
+variant's own means and scales (:mod:`simulator.engine`), so one :class:`Draws` serves every
+variant whose :class:`RandomContract` is the same: common random numbers. Nothing here knows a
+model equation.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from enum import IntEnum
 
 import numpy as np
@@ -23,18 +24,100 @@ import numpy as np
 
 class Stream(IntEnum):
     """Stream ids of a block. Never renumber: a new stream takes the next free id, so the numbers
-    of the existing streams (and the core model's results for a seed) stay the same."""
+    of the existing streams for a seed stay the same."""
 
     SHOCKS = 0
     STUDENT_SCALE = 1
     DISASTERS = 2
     PARAMETERS = 3
-    SATELLITE_SHOCKS = 4  # normals of the satellite trends (simulator.satellites)
-    SATELLITE_PARAMETERS = 5  # per-path draws of satellite parameters with a standard error
-    SATELLITE_COUNTS = 6  # over-dispersed yearly counts (negative binomial)
-    PRIOR_COMMON = 7  # the common factor of the prior targets (Gaussian copula)
-    PRIOR_OWN = 8  # each prior target's own normal
-    PRIOR_PROBABILITIES = 9  # per-path attainment probabilities of Beta priors
+    SATELLITE_SHOCKS = 4
+    SATELLITE_PARAMETERS = 5
+    # 6 retired (negative binomial counts drawn with their means; now COUNT_GAMMA and COUNT_NOISE)
+    PRIOR_COMMON = 7
+    PRIOR_OWN = 8
+    PRIOR_PROBABILITIES = 9
+    COUNT_GAMMA = 10
+    COUNT_NOISE = 11
+
+
+@dataclass(frozen=True)
+class RandomContract:
+    """Everything the raw draws depend on. Variants with equal contracts share their draws.
+
+    Attributes
+    ----------
+    seed, block_size : int
+    horizon : int
+        Simulated years after the base year.
+    parameters, satellite_parameters : tuple of str
+        The primitives drawn per path (standard normal each), in order; empty without parameter
+        uncertainty.
+    correlation : tuple of tuples
+        The correlation of the core shocks (k × k), positive semi-definite.
+    student_t_df : float
+        Degrees of freedom of the multivariate Student-t shocks; 0 for normal shocks.
+    satellite_shocks : int
+        Independent standard normals per path and year for the satellites.
+    count_dispersions : tuple of float
+        NB size k of each over-dispersed count (the shape of its gamma mixing variate).
+    prior_ids : tuple of str
+        The prior targets (one normal each, and a common factor).
+    beta_shapes : tuple of (float, float)
+        Beta(alpha, beta) of the priors given as a Beta distribution, in ``prior_ids`` order.
+    """
+
+    seed: int
+    block_size: int
+    horizon: int
+    parameters: tuple[str, ...]
+    satellite_parameters: tuple[str, ...]
+    correlation: tuple[tuple[float, ...], ...]
+    student_t_df: float
+    satellite_shocks: int
+    count_dispersions: tuple[float, ...]
+    prior_ids: tuple[str, ...]
+    beta_shapes: tuple[tuple[float, float], ...]
+
+    def differences(self, other: "RandomContract") -> list[str]:
+        """Names of the fields in which two contracts differ (why two runs cannot share draws)."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The raw draws of one chunk of paths (paths last everywhere).
+
+    Attributes
+    ----------
+    first_path : int
+        Index of the chunk's first path in the run (to slice per-path lever and parameter arrays).
+    parameters : (m, n) standard normals, one row per :attr:`RandomContract.parameters`.
+    shocks : (k, H, n) correlated unit-variance shocks (Student-t when the contract says so).
+    disaster_uniform : (H, n) uniforms in [0, 1): a disaster year when below its probability.
+    satellite_parameters : (m_s, n) standard normals.
+    satellite_shocks : (k_s, H, n) standard normals.
+    count_gamma : (c, H, n) standard gamma variates with shape the count's dispersion.
+    count_noise : (c, H, n) standard normals (the Poisson part of the count).
+    prior_common : (n,) and prior_own : (k_p, n) standard normals of the prior targets' copula.
+    prior_probability : (k_p, n) attainment probabilities drawn from the Beta priors (NaN rows
+        where the prior is a fixed probability).
+    """
+
+    first_path: int
+    parameters: np.ndarray
+    shocks: np.ndarray
+    disaster_uniform: np.ndarray
+    satellite_parameters: np.ndarray
+    satellite_shocks: np.ndarray
+    count_gamma: np.ndarray
+    count_noise: np.ndarray
+    prior_common: np.ndarray
+    prior_own: np.ndarray
+    prior_probability: np.ndarray
+
+    @property
+    def n_paths(self) -> int:
+        return self.disaster_uniform.shape[1]
 
 
 def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:
@@ -47,106 +130,113 @@ def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(block, int(stream)))))
 
 
-def correlation_factor(correlation: np.ndarray) -> np.ndarray:
+def correlation_factor(correlation) -> np.ndarray:
     """A matrix F with F·Fᵀ = correlation, from the eigen-decomposition.
 
     Works for a positive semi-definite matrix that is singular (where Cholesky fails); eigenvalues
     within rounding of zero are set to zero. The caller has checked semi-definiteness.
     """
-    values, vectors = np.linalg.eigh(correlation)
+    values, vectors = np.linalg.eigh(np.asarray(correlation, dtype=float))
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
-def _normals_path_last(seed: int, block: int, stream: Stream, lead_shape: tuple[int, ...], n_paths: int,
-                       block_size: int) -> np.ndarray:
-    """Standard normals shaped ``lead_shape + (n_paths,)``: the whole block drawn, then cut."""
-    if n_paths > block_size:
-        raise ValueError(f"{n_paths} paths do not fit in a block of {block_size}")
-    return generator(seed, block, stream).standard_normal(tuple(lead_shape) + (block_size,))[..., :n_paths]
+def chunks(n_paths: int, block_size: int, chunk_size: int) -> list[list[tuple[int, int]]]:
+    """The run's chunks: lists of (block index, paths used in the block), whole blocks each."""
+    blocks_per_chunk = max(1, chunk_size // block_size)
+    n_blocks = -(-n_paths // block_size)
+    return [[(block, min(block_size, n_paths - block * block_size))
+             for block in range(first, min(first + blocks_per_chunk, n_blocks))]
+            for first in range(0, n_blocks, blocks_per_chunk)]
 
 
-def shocks(seed: int, block: int, n_paths: int, n_years: int, factor: np.ndarray, *, student_t_df: float,
-           block_size: int, out: np.ndarray | None = None) -> np.ndarray:
-    """Correlated unit-variance shocks of one block, returned as a (paths, years, k) view.
+def _block(contract: RandomContract, block: int, n: int, out: dict[str, np.ndarray], at: slice) -> None:
+    """Draw every stream of one block into the chunk arrays ``out[name][..., at]``."""
+    seed, size, h = contract.seed, contract.block_size, contract.horizon
 
-    z = F·ε with ε standard normal; with ``student_t_df`` > 2 each path-year vector is divided by
-    sqrt(W/ν), W ~ χ²(ν), and rescaled by sqrt((ν − 2)/ν) so that variances stay 1 (a
-    multivariate Student-t: fat tails, same correlation). Memory is shock-major (k, years,
-    paths); ``out``, if given, is such an array and receives the shocks.
-    """
-    if n_paths > block_size:
-        raise ValueError(f"{n_paths} paths do not fit in a block of {block_size}")
-    k = factor.shape[0]
-    eps = generator(seed, block, Stream.SHOCKS).standard_normal((k, n_years * block_size))
-    z = (factor @ eps).reshape(k, n_years, block_size)
-    if student_t_df > 0:
-        if student_t_df <= 2:
-            raise ValueError("student_t_df must exceed 2 for a finite variance")
-        chi2 = generator(seed, block, Stream.STUDENT_SCALE).chisquare(student_t_df, (n_years, block_size))
-        z *= np.sqrt((student_t_df - 2.0) / chi2)
-    z = z[:, :, :n_paths]
-    if out is not None:
-        out[...] = z
-        z = out
-    return z.T
+    def normals(stream: Stream, lead: tuple[int, ...]) -> np.ndarray:
+        return generator(seed, block, stream).standard_normal(lead + (size,))[..., :n]
 
-
-def disasters(seed: int, block: int, n_paths: int, n_years: int, probability) -> np.ndarray:
-    """Boolean (paths, years): a disaster year (pandemic, saline intrusion) with the given chance."""
-    u = generator(seed, block, Stream.DISASTERS).random((n_paths, n_years))
-    return u < np.reshape(probability, (-1, 1)) if np.ndim(probability) else u < probability
-
-
-def parameter_draws(seed: int, block: int, n_paths: int, means: np.ndarray, ses: np.ndarray,
-                    lower: np.ndarray, upper: np.ndarray, *, block_size: int,
-                    stream: Stream = Stream.PARAMETERS) -> np.ndarray:
-    """Per-path parameter values, a (paths, m) view: normal around the estimate, clipped to the bounds.
-
-    The clip keeps draws admissible (a persistence below 1, a share in [0, 1]); with standard
-    errors small next to the distance to the bounds it hardly ever binds.
-    """
-    z = _normals_path_last(seed, block, stream, (len(means),), n_paths, block_size)
-    return np.clip(means[:, None] + ses[:, None] * z, lower[:, None], upper[:, None]).T
+    if contract.parameters:
+        out["parameters"][:, at] = normals(Stream.PARAMETERS, (len(contract.parameters),))
+    k = len(contract.correlation)
+    eps = generator(seed, block, Stream.SHOCKS).standard_normal((k, h * size))
+    z = (correlation_factor(contract.correlation) @ eps).reshape(k, h, size)
+    if contract.student_t_df > 0:
+        # a multivariate Student-t: each path-year vector divided by sqrt(W/ν), W ~ χ²(ν), and
+        # rescaled by sqrt((ν − 2)/ν) so that every shock keeps unit variance
+        chi2 = generator(seed, block, Stream.STUDENT_SCALE).chisquare(contract.student_t_df, (h, size))
+        z *= np.sqrt((contract.student_t_df - 2.0) / chi2)
+    out["shocks"][:, :, at] = z[:, :, :n]
+    out["disaster_uniform"][:, at] = generator(seed, block, Stream.DISASTERS).random((h, size))[:, :n]
+    if contract.satellite_parameters:
+        out["satellite_parameters"][:, at] = normals(Stream.SATELLITE_PARAMETERS, (len(contract.satellite_parameters),))
+    if contract.satellite_shocks:
+        out["satellite_shocks"][:, :, at] = normals(Stream.SATELLITE_SHOCKS, (contract.satellite_shocks, h))
+    if contract.count_dispersions:
+        shape = np.asarray(contract.count_dispersions)[:, None, None]
+        gamma = generator(seed, block, Stream.COUNT_GAMMA).standard_gamma(
+            np.broadcast_to(shape, (len(contract.count_dispersions), h, size)))
+        out["count_gamma"][:, :, at] = gamma[:, :, :n]
+        out["count_noise"][:, :, at] = normals(Stream.COUNT_NOISE, (len(contract.count_dispersions), h))
+    if contract.prior_ids:
+        out["prior_common"][at] = normals(Stream.PRIOR_COMMON, ())
+        out["prior_own"][:, at] = normals(Stream.PRIOR_OWN, (len(contract.prior_ids),))
+        beta_rows = [i for i, ab in enumerate(contract.beta_shapes) if ab[0] > 0]
+        if beta_rows:
+            a = np.array([contract.beta_shapes[i][0] for i in beta_rows])[:, None]
+            b = np.array([contract.beta_shapes[i][1] for i in beta_rows])[:, None]
+            drawn = generator(seed, block, Stream.PRIOR_PROBABILITIES).beta(a, b, (len(beta_rows), size))
+            out["prior_probability"][beta_rows, at] = drawn[:, :n]
 
 
-def standard_normals(seed: int, block: int, stream: Stream, shape: tuple[int, ...], *, block_size: int,
-                     out: np.ndarray | None = None) -> np.ndarray:
-    """Independent standard normals of one stream of one block, a view shaped ``shape`` (paths
-    first). Memory is path-last, ``shape`` reversed; ``out``, if given, is such an array."""
-    z = _normals_path_last(seed, block, stream, tuple(reversed(shape[1:])), shape[0], block_size)
-    if out is not None:
-        out[...] = z
-        z = out
-    return z.T
-
-
-def negative_binomial_counts(seed: int, block: int, mean: np.ndarray, dispersion: np.ndarray, *,
-                             out: np.ndarray | None = None) -> np.ndarray:
-    """Over-dispersed counts: negative binomial with the given mean and size ``dispersion``.
-
-    Var = mean + mean² / dispersion (the gamma–Poisson mixture; Cameron & Trivedi 2013,
-    *Regression Analysis of Count Data*, 2nd ed., ch. 3, the NB2 form). numpy's parameters are
-    n = dispersion and p = dispersion / (dispersion + mean).
+def draw(contract: RandomContract, chunk: list[tuple[int, int]]) -> Draws:
+    """Every raw draw of one chunk: each block from its own streams, written into chunk arrays.
 
     Parameters
     ----------
-    mean : array (paths, years, k)
-        Expected counts, positive.
-    dispersion : array broadcastable to ``mean``
-        Size parameter, positive; large values approach the Poisson.
-
-    Returns
-    -------
-    array (paths, years, k) of float counts (``out`` if given)
+    contract : RandomContract
+    chunk : list of (block index, paths used in that block)
+        Consecutive blocks, as :func:`chunks` gives them.
     """
-    size = np.broadcast_to(dispersion, mean.shape)
-    counts = generator(seed, block, Stream.SATELLITE_COUNTS).negative_binomial(size, size / (size + mean))
-    if out is None:
-        return counts.astype(float)
-    out[...] = counts
-    return out
+    for _, n in chunk:
+        if n > contract.block_size:
+            raise ValueError(f"{n} paths do not fit in a block of {contract.block_size}")
+    total = sum(n for _, n in chunk)
+    h, k = contract.horizon, len(contract.correlation)
+    c, p = len(contract.count_dispersions), len(contract.prior_ids)
+    out = {
+        "parameters": np.empty((len(contract.parameters), total)),
+        "shocks": np.empty((k, h, total)),
+        "disaster_uniform": np.empty((h, total)),
+        "satellite_parameters": np.empty((len(contract.satellite_parameters), total)),
+        "satellite_shocks": np.empty((contract.satellite_shocks, h, total)),
+        "count_gamma": np.empty((c, h, total)),
+        "count_noise": np.empty((c, h, total)),
+        "prior_common": np.empty(total),
+        "prior_own": np.empty((p, total)),
+        "prior_probability": np.full((p, total), np.nan),
+    }
+    first = 0
+    for block, n in chunk:
+        _block(contract, block, n, out, slice(first, first + n))
+        first += n
+    return Draws(first_path=chunk[0][0] * contract.block_size, **out)
 
 
-def beta_probabilities(seed: int, block: int, n_paths: int, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Per-path attainment probabilities (paths, k) from Beta(alpha_j, beta_j) priors."""
-    return generator(seed, block, Stream.PRIOR_PROBABILITIES).beta(alpha, beta, size=(n_paths, len(alpha)))
+def neutral(contract: RandomContract, n_paths: int = 1) -> Draws:
+    """Draws that put every path on its deterministic course: zero normals, no disaster, counts at
+    their means (the gamma variates at their mean, the dispersion), Beta priors at their means."""
+    h, k = contract.horizon, len(contract.correlation)
+    c, p = len(contract.count_dispersions), len(contract.prior_ids)
+    probability = np.full((p, n_paths), np.nan)
+    for i, (a, b) in enumerate(contract.beta_shapes):
+        if a > 0:
+            probability[i] = a / (a + b)
+    return Draws(first_path=0, parameters=np.zeros((len(contract.parameters), n_paths)),
+                 shocks=np.zeros((k, h, n_paths)), disaster_uniform=np.ones((h, n_paths)),
+                 satellite_parameters=np.zeros((len(contract.satellite_parameters), n_paths)),
+                 satellite_shocks=np.zeros((contract.satellite_shocks, h, n_paths)),
+                 count_gamma=np.broadcast_to(np.asarray(contract.count_dispersions, dtype=float)[:, None, None],
+                                             (c, h, n_paths)).copy(),
+                 count_noise=np.zeros((c, h, n_paths)), prior_common=np.zeros(n_paths),
+                 prior_own=np.zeros((p, n_paths)), prior_probability=probability)

@@ -1,8 +1,11 @@
-"""The engine: draws, then the model year by year over a block of paths.
+"""The engine: ``simulate(inputs, draws, levers) → outcomes``, a pure function.
 
-:func:`simulate_paths` is the whole model for one set of paths; it returns every series of
-:data:`simulator.metrics.CATALOGUE` as an array (paths, years), column 0 the base year. The
-Monte Carlo driver (:mod:`simulator.runner`) calls it chunk by chunk and keeps only summaries.
+Per path it turns the raw draws into parameter values (each primitive: its estimate plus its
+standard error times its normal, clipped to its bounds), derives the quantities the calibration
+ties to them (K/Y, trend TFP growth, the base-year TFP level and growth) so that every path
+reproduces the base year and its own balanced trend, then runs the core model year by year,
+the satellite models on the same paths and the prior targets' draws. It reads no file and draws
+no random number: one :class:`~simulator.draws.Draws` serves every lever variant.
 """
 
 from __future__ import annotations
@@ -11,16 +14,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import draws
+from .draws import Draws
+from .errors import InputError
+from .inputs import Inputs
+from .levers import ResolvedLevers
 from .model import demography, labour, production, ratios, structure
 from .model import prices as price_block
 from .model.transforms import alr
-from .parameters import SHOCKS, Calibration
+from .parameters import DERIVED, SHOCKS
+from .priors import prior_hits
+from .satellites.engine import satellite_parameter_values, simulate_satellites
 
 _SHOCK = {name: i for i, name in enumerate(SHOCKS)}
 
-# Parameters whose value is a shock scale: multiplied by the scenario's volatility_scale.
-_SD_PARAMETERS = (
+#: Parameters whose value is a shock scale: multiplied by the scenario's volatility_scale.
+SD_PARAMETERS = (
     "demography.population_growth_sd", "demography.urbanisation_logit_sd",
     "labour.employment_ratio_growth_sd", "labour.unemployment_sd",
     "labour.emp_structure_sd_agri", "labour.emp_structure_sd_industry_construction",
@@ -30,132 +38,149 @@ _SD_PARAMETERS = (
     "public.revenue_ratio_sd", "external.export_ratio_sd", "social.income_ratio_sd",
 )
 
+#: Every core series, in the order they are stored.
+CORE_SERIES = (
+    "population_persons", "urbanisation_rate", "employment_ratio", "employed_persons", "unemployment_rate",
+    "emp_share_agri", "emp_share_industry_construction", "emp_share_services", "trained_labour_share",
+    "human_capital_index", "investment_share", "capital_real_bn_vnd", "tfp_index", "grdp_real_bn_vnd",
+    "grdp_real_growth", "tfp_contribution", "labour_productivity_real_mvnd", "share_agri", "share_industry",
+    "share_construction", "share_taxes", "share_services", "share_industry_construction", "deflator_growth",
+    "deflator_index", "usd_vnd", "grdp_current_bn_vnd", "grdp_per_capita_mvnd", "labour_productivity_current_mvnd",
+    "investment_current_bn_vnd", "budget_revenue_bn_vnd", "exports_musd", "income_per_capita_month_mvnd",
+)
+
 
 @dataclass(frozen=True)
-class ModelSetup:
-    """Everything :func:`simulate_paths` needs besides the path indices.
+class Outcomes:
+    """What the model produced on one set of paths.
 
     Attributes
     ----------
-    calibration : Calibration
-    years : array (H + 1,)
-        Base year, then each simulated year.
-    investment_share : array (H,) or None
-        The lever for each simulated year; None means the calibrated mean.
-    tfp_growth_boost : float
-        Extra TFP growth a year (fraction).
-    seed, block_size : int
-        The random-number contract.
-    parameter_uncertainty : bool
-        Draw every parameter that has a standard error once per path.
-    volatility_scale : float
-        Multiplies every shock scale; 0 gives the deterministic path and no disasters.
-    shock_factor : array (k, k)
-        F with F·Fᵀ = the calibrated shock correlation.
+    series : dict metric -> array (paths, H + 1)
+        Every simulated series, column 0 the base year.
+    prior_hits : bool array (paths, k)
+        Hits of the prior targets, in ``inputs.priors.ids`` order.
+    parameters : dict name -> float or array (paths,)
+        The values each path used: primitives (drawn or fixed) and the derived quantities
+        (``production.capital_output_ratio``, ``production.tfp_growth_mean``, ...).
     """
 
-    calibration: Calibration
-    years: np.ndarray
-    investment_share: np.ndarray | None
-    tfp_growth_boost: float
-    seed: int
-    block_size: int
-    parameter_uncertainty: bool
-    volatility_scale: float
-    shock_factor: np.ndarray  # F with F·Fᵀ = the shock correlation (draws.correlation_factor)
+    series: dict[str, np.ndarray]
+    prior_hits: np.ndarray
+    parameters: dict[str, float | np.ndarray]
 
     @property
-    def uncertain_parameters(self) -> tuple[str, ...]:
-        if not self.parameter_uncertainty:
-            return ()
-        return tuple(sorted(n for n, v in self.calibration.parameters.items() if v.se))
+    def n_paths(self) -> int:
+        return self.prior_hits.shape[0]
 
 
+def parameter_values(inputs: Inputs, draws: Draws, *, fixed: dict | None = None) -> dict[str, float | np.ndarray]:
+    """Core parameters of each path: name -> float, or (paths,) for the drawn and fixed ones.
 
-def parameter_values(setup: ModelSetup, block: int, n_paths: int) -> dict[str, float | np.ndarray]:
-    """Parameter name -> float, or (paths, 1) array for the ones drawn per path."""
-    params: dict[str, float | np.ndarray] = {n: v.value for n, v in setup.calibration.parameters.items()}
-    names = setup.uncertain_parameters
-    if names:
-        values = [setup.calibration.parameters[n] for n in names]
-        drawn = draws.parameter_draws(
-            setup.seed, block, n_paths,
-            np.array([v.value for v in values]), np.array([v.se for v in values]),
-            np.array([v.lower for v in values]), np.array([v.upper for v in values]), block_size=setup.block_size)
-        for j, name in enumerate(names):
-            params[name] = drawn[:, j : j + 1]
-    for name in _SD_PARAMETERS:
-        params[name] = params[name] * setup.volatility_scale
+    A drawn primitive is clip(estimate + se·z, lower, upper); ``fixed`` replaces primitives by
+    given values (a float, or an array (paths,)), e.g. the sample rows of a sensitivity analysis.
+    Shock scales are multiplied by the scenario's volatility scale.
+    """
+    cal = inputs.calibration
+    params: dict[str, float | np.ndarray] = {n: v.value for n, v in cal.parameters.items()}
+    for row, name in enumerate(inputs.contract.parameters):
+        v = cal.parameters[name]
+        params[name] = np.clip(v.value + v.se * draws.parameters[row], v.lower, v.upper)
+    for name, value in (fixed or {}).items():
+        if name in DERIVED:
+            raise InputError(f"'{name}' is derived on every path: {DERIVED[name]}; fix the primitives instead",
+                             file="argument parameters", key=name)
+        if name not in params:
+            raise InputError(f"unknown parameter '{name}'", file="argument parameters", key=name)
+        params[name] = value
+    for name in SD_PARAMETERS:
+        params[name] = params[name] * inputs.volatility_scale
     return params
 
 
-def block_draws(setup: ModelSetup, block: int, n_paths: int, *, shock_out: np.ndarray | None = None):
-    """Parameters, shocks (a (paths, H, k) view) and disaster flags (paths, H) of one block.
+def derived_values(params: dict, base: dict[str, float]) -> dict[str, float | np.ndarray]:
+    """The quantities the calibration ties to the primitives, re-derived on every path.
 
-    ``shock_out``, a shock-major (k, H, paths) array, if given, receives the shocks (saves a copy
-    when blocks are assembled into a chunk).
+    - K/Y = s/(δ + e^g − 1): the balanced path of the capital equation at the path's historical
+      investment share s and trend growth g (:func:`~simulator.model.production.steady_state_capital_output`);
+    - μ_A = (1 − α)(g − g_E − g_h), g_E = n + g_e the employment drift, g_h = ψ·β·p₀(1 − p₀)
+      (:func:`~simulator.model.production.tfp_trend_growth`);
+    - g_A,base = μ_A + (g_base − g): the base year's gap to the trend put on TFP.
     """
-    horizon = len(setup.years) - 1
-    params = parameter_values(setup, block, n_paths)
-    shocks = draws.shocks(setup.seed, block, n_paths, horizon, setup.shock_factor,
-                          student_t_df=float(setup.calibration.value("shocks.student_t_df")),
-                          block_size=setup.block_size, out=shock_out)
-    probability = params["production.disaster_probability"]
-    if setup.volatility_scale == 0:
-        disaster = np.zeros((n_paths, horizon), dtype=bool)
-    else:
-        disaster = draws.disasters(setup.seed, block, n_paths, horizon, np.ravel(probability) if np.ndim(probability) else probability)
-    return params, shocks, disaster
-
-
-def _column(value) -> np.ndarray | float:
-    """A (paths, 1) parameter as (paths,) for per-year equations; floats pass through."""
-    return value[:, 0] if isinstance(value, np.ndarray) else value
+    g = params["production.trend_growth"]
+    employment = params["demography.population_growth_mean"] + params["labour.employment_ratio_growth_mean"]
+    human = production.trained_share_growth_of_human_capital(
+        return_to_training=params["labour.human_capital_return"], logit_drift=params["labour.trained_share_logit_drift"],
+        trained_share=base["trained_labour_share"])
+    mu = production.tfp_trend_growth(capital_share=params["production.capital_share"], output_growth=g,
+                                     employment_growth=employment, human_capital_growth=human)
+    return {
+        "production.capital_output_ratio": production.steady_state_capital_output(
+            investment_share=params["production.investment_share_mean"],
+            depreciation_rate=params["production.depreciation_rate"], growth=g),
+        "production.tfp_growth_mean": mu,
+        "production.tfp_growth_initial": mu + params["production.base_year_growth"] - g,
+    }
 
 
 def _rows(params: dict, names: tuple[str, ...]) -> np.ndarray:
     """Parameters of the components of a composition as rows: (components, 1) or (components, paths)."""
     values = [params[name] for name in names]
-    if any(isinstance(v, np.ndarray) for v in values):
+    if any(np.ndim(v) for v in values):
         return np.stack(np.broadcast_arrays(*values))
     return np.array(values)[:, None]
 
 
-def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster: np.ndarray) -> dict[str, np.ndarray]:
-    """Run the core model over one set of paths.
+def simulate(inputs: Inputs, draws: Draws, levers: ResolvedLevers | None = None, *,
+             fixed: dict | None = None) -> Outcomes:
+    """Run the model over the paths of one set of draws.
 
     Parameters
     ----------
-    setup : ModelSetup
-    params : dict
-        From :func:`parameter_values`.
-    shocks : array (paths, H, k)
-        Unit-variance correlated shocks in :data:`SHOCKS` order.
-    disaster : bool array (paths, H)
+    inputs : Inputs
+    draws : Draws
+        From :func:`simulator.draws.draw` with ``inputs.contract``.
+    levers : ResolvedLevers, optional
+        The levers of these paths (per-path arrays already cut to them); default ``inputs.levers``.
+    fixed : dict, optional
+        Primitive parameters fixed to given values (float or array (paths,)) instead of drawn.
 
     Returns
     -------
-    dict metric -> array (paths, H + 1)
+    Outcomes
     """
-    cal = setup.calibration
-    b = {name: v.value for name, v in cal.base.items()}
-    p = {name: _column(v) for name, v in params.items()}
-    n, horizon = shocks.shape[0], shocks.shape[1]
+    levers = inputs.levers if levers is None else levers
+    params = parameter_values(inputs, draws, fixed=fixed)
+    base = {name: v.value for name, v in inputs.calibration.base.items()}
+    params.update(derived_values(params, base))
+    series = _core(inputs, params, base, draws, levers)
+    if inputs.satellites is not None:
+        sat_params = satellite_parameter_values(inputs, draws)
+        series.update(simulate_satellites(inputs.satellites, series, sat_params, draws,
+                                          volatility_scale=inputs.volatility_scale))
+        params.update({f"sat.{k}": v for k, v in sat_params.items() if np.ndim(v)})
+    return Outcomes(series=series, prior_hits=prior_hits(inputs.priors, draws), parameters=params)
 
-    def z(name: str, t: int) -> np.ndarray:
-        return shocks[:, t, _SHOCK[name]]
 
-    # Year-major storage: each year's write is contiguous; the (paths, years) views are returned.
-    out = {name: np.empty((horizon + 1, n)) for name in _OUTPUT_NAMES}
+def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) -> dict[str, np.ndarray]:
+    """The core model's year loop; every series (paths, H + 1)."""
+    shocks = draws.shocks  # (k, H, paths): each series' shocks of one year are contiguous
+    n, horizon = draws.n_paths, inputs.horizon
 
-    # ---- base year (column 0): data, and the levels that make the model reproduce them
+    def z(name: str, s: int) -> np.ndarray:
+        return shocks[_SHOCK[name], s]
+
+    out = {name: np.empty((horizon + 1, n)) for name in CORE_SERIES}  # year-major: each year's write is contiguous
+
+    # ---- base year (column 0): data, and the levels that make the model reproduce them on every path
     alpha = p["production.capital_share"]
     population = np.full(n, b["population_persons"])
     employment_ratio = np.full(n, b["employed_persons"] / b["population_persons"])
     employed = population * employment_ratio
     unemployment = np.full(n, b["unemployment_rate"])
     urban = np.full(n, b["urbanisation_rate"])
-    trained = np.full(n, b["trained_labour_share"])
+    trained0 = b["trained_labour_share"]
+    trained = np.full(n, trained0)
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)
     base_jobs = np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])
     emp_ratios = np.broadcast_to(alr(base_jobs)[:, None], (2, n))
@@ -172,14 +197,13 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
     capital = p["production.capital_output_ratio"] * grdp_real
     tfp = production.tfp_level_for(grdp_real, capital, human_capital, employed, capital_share=alpha)
     tfp_growth = np.full(n, 1.0) * p["production.tfp_growth_initial"]
-    invest_share = np.full(n, b["investment_share"])
+    history_share = p["production.investment_share_mean"]
+    history_ratio = history_share / inputs.calibration.value("production.investment_share_mean")
+    invest_share = np.full(n, 1.0) * history_share  # the base year on the path's own history
     revenue_ratio = np.full(n, b["budget_revenue_bn_vnd"] / b["grdp_current_bn_vnd"])
     export_ratio = np.full(n, b["exports_musd"] * b["usd_vnd"] / (b["grdp_current_bn_vnd"] * 1e3))
-    grdp_pc = grdp_current * 1e3 / population
-    income_ratio = np.full(n, b["income_per_capita_month_mvnd"] * 12.0 / grdp_pc[0])
-    lever = (setup.investment_share if setup.investment_share is not None
-             else np.full(horizon, np.nan))
-
+    income_ratio = np.full(n, b["income_per_capita_month_mvnd"] * 12.0 / (b["grdp_current_bn_vnd"] * 1e3
+                                                                          / b["population_persons"]))
     log_y0, log_k0, log_e0 = np.log(grdp_real), np.log(capital), np.log(employed)
 
     def record(t: int, growth: np.ndarray) -> None:
@@ -224,41 +248,47 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
     grdp_sd = _rows(p, tuple(f"structure.sd_{c}" for c in structure.COMPONENTS[:4]))
     emp_idx = [_SHOCK["emp_structure_agri"], _SHOCK["emp_structure_industry_construction"]]
     grdp_idx = [_SHOCK[f"structure_{c}"] for c in structure.COMPONENTS[:4]]
-    by_shock = shocks.T  # (k, H, paths): for the view the runner passes, each row is contiguous
+    trained_boost = lv["trained_share_boost"] / (trained0 * (1.0 - trained0))  # points a year → logit at the base share
+    disaster = draws.disaster_uniform < p["production.disaster_probability"] if inputs.volatility_scale > 0 else None
 
     for t in range(1, horizon + 1):
-        s = t - 1  # index into the (paths, H) draws
-        population = demography.population_next(population, growth_mean=p["demography.population_growth_mean"],
-                                                 growth_sd=p["demography.population_growth_sd"], shock=z("population", s))
+        s = t - 1  # index into the (H, paths) draws and levers
+        population = demography.population_next(
+            population, growth_mean=p["demography.population_growth_mean"] + lv["net_migration_boost"][s],
+            growth_sd=p["demography.population_growth_sd"], shock=z("population", s))
         urban = demography.urbanisation_next(urban, logit_drift=p["demography.urbanisation_logit_drift"],
                                              logit_sd=p["demography.urbanisation_logit_sd"], shock=z("urbanisation", s))
-        employment_ratio = labour.employment_ratio_next(employment_ratio, growth_mean=p["labour.employment_ratio_growth_mean"],
-                                                        growth_sd=p["labour.employment_ratio_growth_sd"], shock=z("employment_ratio", s))
+        employment_ratio = labour.employment_ratio_next(
+            employment_ratio, growth_mean=p["labour.employment_ratio_growth_mean"] + lv["employment_ratio_boost"][s],
+            growth_sd=p["labour.employment_ratio_growth_sd"], shock=z("employment_ratio", s))
         employed = population * employment_ratio
         unemployment = labour.unemployment_next(unemployment, mean=p["labour.unemployment_mean"],
                                                 persistence=p["labour.unemployment_persistence"],
                                                 sd=p["labour.unemployment_sd"], shock=z("unemployment", s))
         emp_ratios, emp_shares = labour.employment_structure_next(emp_ratios, drift=emp_drift, sd=emp_sd,
-                                                                  shocks=by_shock[emp_idx, s])
-        trained = labour.trained_share_next(trained, logit_drift=p["labour.trained_share_logit_drift"],
-                                            logit_sd=p["labour.trained_share_logit_sd"], shock=z("trained_share", s))
+                                                                  shocks=shocks[emp_idx, s])
+        trained = labour.trained_share_next(
+            trained, logit_drift=p["labour.trained_share_logit_drift"] + trained_boost[s],
+            logit_sd=p["labour.trained_share_logit_sd"], shock=z("trained_share", s))
         human_capital = labour.human_capital_index(trained, return_to_training=p["labour.human_capital_return"])
 
         capital = production.capital_next(capital, investment_real, depreciation_rate=p["production.depreciation_rate"])
-        tfp_growth = production.tfp_growth_next(tfp_growth, mean=p["production.tfp_growth_mean"], boost=setup.tfp_growth_boost,
+        tfp_growth = production.tfp_growth_next(tfp_growth, mean=p["production.tfp_growth_mean"],
+                                                boost=lv["tfp_growth_boost"][s],
                                                 persistence=p["production.tfp_growth_persistence"],
                                                 sd=p["production.tfp_growth_sd"], shock=z("tfp", s))
         tfp = tfp * np.exp(tfp_growth)
         previous_real = grdp_real
-        loss = np.where(disaster[:, s], p["production.disaster_output_loss"], 0.0)
-        grdp_real = production.output(tfp, capital, human_capital, employed, capital_share=alpha) * (1.0 - loss)
-        lever_t = lever[s] if not np.isnan(lever[s]) else p["production.investment_share_mean"]
-        invest_share = production.realised_investment_share(lever_t, realisation_sd=p["production.investment_realisation_sd"],
-                                                            shock=z("investment", s))
+        grdp_real = production.output(tfp, capital, human_capital, employed, capital_share=alpha)
+        if disaster is not None:
+            grdp_real = grdp_real * (1.0 - np.where(disaster[s], p["production.disaster_output_loss"], 0.0))
+        invest_share = production.realised_investment_share(
+            lv["investment_share"][s], realisation=lv["investment_realisation"][s], history_ratio=history_ratio,
+            realisation_sd=p["production.investment_realisation_sd"], shock=z("investment", s))
         investment_real = invest_share * grdp_real
 
         grdp_ratios, grdp_shares = structure.sector_structure_next(grdp_ratios, drift=grdp_drift, sd=grdp_sd,
-                                                                   shocks=by_shock[grdp_idx, s])
+                                                                   shocks=shocks[grdp_idx, s])
         deflator_growth = price_block.deflator_growth_next(deflator_growth, mean=p["prices.deflator_growth_mean"],
                                                            persistence=p["prices.deflator_persistence"],
                                                            sd=p["prices.deflator_growth_sd"], shock=z("deflator", s))
@@ -266,73 +296,11 @@ def simulate_paths(setup: ModelSetup, params: dict, shocks: np.ndarray, disaster
         usd_vnd = price_block.exchange_rate_next(usd_vnd, depreciation_mean=p["prices.fx_depreciation_mean"],
                                                  depreciation_sd=p["prices.fx_depreciation_sd"], shock=z("fx", s))
         grdp_current = grdp_real * deflator
-        revenue_ratio = ratios.ratio_next(revenue_ratio, drift=p["public.revenue_ratio_drift"], sd=p["public.revenue_ratio_sd"], shock=z("revenue_ratio", s))
-        export_ratio = ratios.ratio_next(export_ratio, drift=p["external.export_ratio_drift"], sd=p["external.export_ratio_sd"], shock=z("export_ratio", s))
-        income_ratio = ratios.ratio_next(income_ratio, drift=p["social.income_ratio_drift"], sd=p["social.income_ratio_sd"], shock=z("income_ratio", s))
+        revenue_ratio = ratios.ratio_next(revenue_ratio, drift=p["public.revenue_ratio_drift"] + lv["revenue_ratio_boost"][s],
+                                          sd=p["public.revenue_ratio_sd"], shock=z("revenue_ratio", s))
+        export_ratio = ratios.ratio_next(export_ratio, drift=p["external.export_ratio_drift"] + lv["export_growth_boost"][s],
+                                         sd=p["external.export_ratio_sd"], shock=z("export_ratio", s))
+        income_ratio = ratios.ratio_next(income_ratio, drift=p["social.income_ratio_drift"], sd=p["social.income_ratio_sd"],
+                                         shock=z("income_ratio", s))
         record(t, grdp_real / previous_real - 1.0)
     return {name: values.T for name, values in out.items()}
-
-
-# What each series is computed from: calibration names (base.* and parameters) and other series.
-# Used to tell which results rest on an assumption rather than a source.
-METRIC_INPUTS: dict[str, tuple[str, ...]] = {
-    "population_persons": ("base.population_persons", "demography.population_growth_mean", "demography.population_growth_sd"),
-    "urbanisation_rate": ("base.urbanisation_rate", "demography.urbanisation_logit_drift", "demography.urbanisation_logit_sd"),
-    "employment_ratio": ("base.employed_persons", "base.population_persons", "labour.employment_ratio_growth_mean", "labour.employment_ratio_growth_sd"),
-    "employed_persons": ("population_persons", "employment_ratio"),
-    "unemployment_rate": ("base.unemployment_rate", "labour.unemployment_mean", "labour.unemployment_persistence", "labour.unemployment_sd"),
-    "emp_share_agri": ("base.emp_share_agri", "base.emp_share_industry_construction", "base.emp_share_services",
-                       "labour.emp_structure_drift_agri", "labour.emp_structure_drift_industry_construction",
-                       "labour.emp_structure_sd_agri", "labour.emp_structure_sd_industry_construction"),
-    "emp_share_industry_construction": ("emp_share_agri",),
-    "emp_share_services": ("emp_share_agri",),
-    "trained_labour_share": ("base.trained_labour_share", "labour.trained_share_logit_drift", "labour.trained_share_logit_sd"),
-    "human_capital_index": ("trained_labour_share", "labour.human_capital_return"),
-    "investment_share": ("base.investment_share", "production.investment_share_mean", "production.investment_realisation_sd"),
-    "capital_real_bn_vnd": ("production.capital_output_ratio", "production.depreciation_rate", "investment_share", "base.grdp_current_bn_vnd", "base.grdp_deflator_index"),
-    "tfp_index": ("production.tfp_growth_mean", "production.tfp_growth_persistence", "production.tfp_growth_sd", "production.tfp_growth_initial", "production.capital_share"),
-    "grdp_real_bn_vnd": ("tfp_index", "capital_real_bn_vnd", "human_capital_index", "employed_persons", "production.capital_share",
-                         "production.disaster_probability", "production.disaster_output_loss"),
-    "grdp_real_growth": ("grdp_real_bn_vnd",),
-    "tfp_contribution": ("grdp_real_bn_vnd",),
-    "labour_productivity_real_mvnd": ("grdp_real_bn_vnd", "employed_persons"),
-    "share_agri": ("base.share_agri", "base.share_industry", "base.share_construction", "base.share_taxes", "base.share_services",
-                   "structure.drift_agri", "structure.drift_industry", "structure.drift_construction", "structure.drift_taxes",
-                   "structure.sd_agri", "structure.sd_industry", "structure.sd_construction", "structure.sd_taxes"),
-    "share_industry": ("share_agri",), "share_construction": ("share_agri",), "share_taxes": ("share_agri",),
-    "share_services": ("share_agri",), "share_industry_construction": ("share_agri",),
-    "deflator_growth": ("prices.deflator_growth_mean", "prices.deflator_persistence", "prices.deflator_growth_sd", "prices.deflator_growth_initial"),
-    "deflator_index": ("deflator_growth", "base.grdp_deflator_index"),
-    "usd_vnd": ("base.usd_vnd", "prices.fx_depreciation_mean", "prices.fx_depreciation_sd"),
-    "grdp_current_bn_vnd": ("grdp_real_bn_vnd", "deflator_index"),
-    "grdp_per_capita_mvnd": ("grdp_current_bn_vnd", "population_persons"),
-    "labour_productivity_current_mvnd": ("grdp_current_bn_vnd", "employed_persons"),
-    "investment_current_bn_vnd": ("investment_share", "grdp_current_bn_vnd"),
-    "budget_revenue_bn_vnd": ("grdp_current_bn_vnd", "base.budget_revenue_bn_vnd", "public.revenue_ratio_drift", "public.revenue_ratio_sd"),
-    "exports_musd": ("grdp_current_bn_vnd", "usd_vnd", "base.exports_musd", "external.export_ratio_drift", "external.export_ratio_sd"),
-    "income_per_capita_month_mvnd": ("grdp_per_capita_mvnd", "base.income_per_capita_month_mvnd", "social.income_ratio_drift", "social.income_ratio_sd"),
-}
-_OUTPUT_NAMES = tuple(METRIC_INPUTS)
-
-
-def calibration_inputs(metric: str) -> set[str]:
-    """Every calibration name (``base.x`` or ``block.x``) a series depends on, transitively."""
-    seen, stack, found = set(), [metric], set()
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for item in METRIC_INPUTS.get(name, ()):
-            (stack.append(item) if item in METRIC_INPUTS else found.add(item))
-    return found
-
-
-def assumptions_behind(metric: str, calibration: Calibration) -> list[str]:
-    """The calibration entries marked ``assumption = true`` that a series rests on."""
-    names = []
-    for item in sorted(calibration_inputs(metric)):
-        entry = calibration.base.get(item[5:]) if item.startswith("base.") else calibration.parameters.get(item)
-        if entry is not None and entry.assumption:
-            names.append(item)
-    return names

@@ -1,13 +1,16 @@
-"""Targets judged on simulated paths: per-path values, hit indicators, Wilson intervals."""
+"""Targets judged on simulated paths: a plan fixed before the run, per-path values and hit
+indicators, Wilson intervals. Evaluation reads the outcomes only, never the equations."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from .targets import Kind, Target, Transform, value_unit
+from .metrics import SERIES
+from .targets import Kind, Method, Target, Transform, value_unit
 from .units import conversion_factor
 
 
@@ -95,3 +98,81 @@ def judge(target: Target, values: np.ndarray, metric_unit: str, tolerance: float
         hits = hits.all(axis=1)
         values = values.max(axis=1) if target.comparator in ("<", "<=") else values.min(axis=1)
     return values, hits
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How every evaluated target of a run is judged: fixed before the first path is drawn.
+
+    Attributes
+    ----------
+    targets : tuple of Target
+        The evaluated rows (model, trend and prior methods), registry order.
+    years : int array (H + 1,)
+    target_year : int
+    tolerances : tuple of float
+        The relative "about" tolerance of each row.
+    metric_units : tuple of str or None
+        The engine unit of each simulated row's metric (None for prior rows).
+    prior_column : dict id -> int
+        Column of each prior row in the outcomes' prior hits.
+    """
+
+    targets: tuple[Target, ...]
+    years: np.ndarray
+    target_year: int
+    tolerances: tuple[float, ...]
+    metric_units: tuple[str | None, ...]
+    prior_column: dict[str, int]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.targets)
+
+    def scale(self, j: int) -> str | None:
+        """The histogram scale of row j's deciding value (:mod:`simulator.summaries`); None for priors."""
+        t, unit = self.targets[j], self.metric_units[j]
+        if unit is None:
+            return None
+        if value_unit(t, unit) == "share/yr" or (t.kind is Kind.EVERY_YEAR and t.transform is Transform.CHANGE):
+            return "rate" if SERIES[t.metric].scale != "log" or t.transform is not Transform.CHANGE else "log"
+        return "log" if t.kind is Kind.CUMULATIVE else SERIES[t.metric].scale
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-path values and hits of one set of paths: values (paths, T) in the engine's unit (NaN for
+    prior rows and undefined values), hits (paths, T) bool, columns in ``Plan.targets`` order."""
+
+    values: np.ndarray
+    hits: np.ndarray
+
+
+def make_plan(targets, *, years: np.ndarray, target_year: int, options, prior_ids: tuple[str, ...]) -> Plan:
+    """The plan of the given evaluated rows (``options`` gives the "about" tolerances)."""
+    column = {pid: j for j, pid in enumerate(prior_ids)}
+    return Plan(targets=tuple(targets), years=years, target_year=target_year,
+                tolerances=tuple(options.tolerance(t.id) for t in targets),
+                metric_units=tuple(None if t.method is Method.PRIOR else SERIES[t.metric].unit for t in targets),
+                prior_column={t.id: column[t.id] for t in targets if t.method is Method.PRIOR})
+
+
+def evaluate(plan: Plan, series: dict[str, np.ndarray], prior_hits: np.ndarray) -> Evaluation:
+    """Values deciding each target and whether each path hits it.
+
+    Parameters
+    ----------
+    plan : Plan
+    series : dict metric -> array (paths, H + 1)
+    prior_hits : bool array (paths, k)
+    """
+    n = prior_hits.shape[0]
+    values = np.full((n, len(plan.targets)), np.nan)
+    hits = np.empty((n, len(plan.targets)), dtype=bool)
+    for j, t in enumerate(plan.targets):
+        if t.method is Method.PRIOR:
+            hits[:, j] = prior_hits[:, plan.prior_column[t.id]]
+            continue
+        raw = target_values(t, series[t.metric], plan.years, target_year=plan.target_year)
+        values[:, j], hits[:, j] = judge(t, raw, plan.metric_units[j], plan.tolerances[j])
+    return Evaluation(values, hits)

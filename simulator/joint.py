@@ -44,6 +44,15 @@ class JointCounter:
             self.group_histograms[g] += np.bincount(hits[:, columns].sum(axis=1), minlength=len(columns) + 1)
         self.paths += hits.shape[0]
 
+    def merge(self, other: "JointCounter") -> None:
+        """Add the counts of other paths (same targets and groups), exactly."""
+        if other.ids != self.ids or other.groups != self.groups:
+            raise ValueError("joint counts of different targets or groups cannot be merged")
+        self.cohits += other.cohits
+        for g, histogram in other.group_histograms.items():
+            self.group_histograms[g] += histogram
+        self.paths += other.paths
+
     def summary(self) -> JointSummary:
         return JointSummary(self.ids, dict(self.groups), self.cohits.copy(),
                             {g: h.copy() for g, h in self.group_histograms.items()}, self.paths)

@@ -40,10 +40,9 @@ def write_outputs(result: Result, directory: Path) -> list[Path]:
         "targets.csv": result.targets_frame().to_csv(index=False),
         "series.csv": result.series_frame().to_csv(index=False, float_format="%.6g"),
     }
-    if result.joint is not None:
-        files["joint_groups.csv"] = result.groups_frame().to_csv(index=False, float_format="%.6g")
-        files["joint_cohits.csv"] = result.cohits_frame().to_csv(index_label="id")
-        files["joint_correlation.csv"] = result.correlation_frame().to_csv(index_label="id", float_format="%.4f")
+    files["joint_groups.csv"] = result.groups_frame().to_csv(index=False, float_format="%.6g")
+    files["joint_cohits.csv"] = result.cohits_frame().to_csv(index_label="id")
+    files["joint_correlation.csv"] = result.correlation_frame().to_csv(index_label="id", float_format="%.4f")
     written = []
     for name, text in files.items():
         write_atomic(directory / name, text)
@@ -133,7 +132,7 @@ def render_joint(result: Result, *, lang: str = "en") -> str:
     rows = []
     for g in result.joint.group_table():
         n, curve = g["n"], g["p_at_least"]
-        rows.append((words["groups"].get(g["group"], g["group"]), n, f"{g['p_all']:.4f}",
+        rows.append((group_name(result, g["group"], lang), n, f"{g['p_all']:.4f}",
                      f"{g['p_all_ci95'][0]:.4f}–{g['p_all_ci95'][1]:.4f}", f"{curve[max(n - 1, 0)]:.3f}",
                      f"{curve[math.ceil(0.75 * n)]:.3f}", f"{curve[math.ceil(0.5 * n)]:.3f}", f"{g['expected_hits']:.1f}"))
     return "\n".join([words["joint_title"]] + _fixed_width(head, rows, left={0}, numeric=set(range(1, 8)), marks=_marks(words)))
@@ -155,6 +154,13 @@ def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
     title = words["given_title"].format(given=given, paths=f"{paths_given:,}".translate(marks),
                                         share=f"{paths_given / result.paths:.1%}".translate(marks))
     return "\n".join([title] + _fixed_width(head, rows, left={0, 1}, wrap=1, numeric={2, 3, 4}, marks=marks))
+
+
+def group_name(result: Result, group: str, lang: str) -> str:
+    """A group's name: the registry's own groups from the registry, the run-wide ones from the labels."""
+    if group in result.groups:
+        return result.groups[group][1 if lang == "vi" else 0]
+    return labels(lang)["groups"].get(group, group)
 
 
 def _threshold_text(t) -> str:

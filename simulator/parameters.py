@@ -48,7 +48,6 @@ BASE_SPEC: dict[str, tuple[str, float, float]] = {
     "share_construction": ("share", 0.0, 1.0),
     "share_taxes": ("share", 0.0, 1.0),
     "share_services": ("share", 0.0, 1.0),
-    "investment_share": ("share", 0.0, 1.0),
     "budget_revenue_bn_vnd": ("bn VND", 0.0, _INF),
     "exports_musd": ("m USD", 0.0, _INF),
     "income_per_capita_month_mvnd": ("m VND/person/month", 0.0, _INF),
@@ -83,12 +82,11 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "labour.trained_share_logit_sd": ("logit/yr", 0.0, 1.0),
     "labour.human_capital_return": ("log points", 0.0, 3.0),
     "production.capital_share": ("share", 0.05, 0.95),
-    "production.depreciation_rate": ("share/yr", 0.0, 0.5),
-    "production.capital_output_ratio": ("years of GRDP", 0.1, 20.0),
-    "production.tfp_growth_mean": _RATE,
+    "production.depreciation_rate": ("share/yr", 0.02, 0.5),
+    "production.trend_growth": ("share/yr", -0.01, 0.3),
+    "production.base_year_growth": _RATE,
     "production.tfp_growth_persistence": _RHO,
     "production.tfp_growth_sd": _SD,
-    "production.tfp_growth_initial": _RATE,
     "production.investment_share_mean": ("share", 0.0, 1.0),
     "production.investment_realisation_sd": ("log points", 0.0, 1.0),
     "production.disaster_probability": ("share/yr", 0.0, 1.0),
@@ -114,6 +112,18 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "social.income_ratio_drift": _RATE,
     "social.income_ratio_sd": _SD,
     "shocks.student_t_df": ("degrees of freedom (0 = normal)", 0.0, 1000.0),
+}
+
+#: Quantities the model derives on each path from the primitives above (simulator.model.production),
+#: with the identity; they are never read from a calibration file nor drawn on their own.
+DERIVED: dict[str, str] = {
+    "production.capital_output_ratio": "K/Y = s/(δ + e^g − 1): the balanced path of K_t = (1 − δ)K_{t−1} + s·Y_{t−1} "
+                                       "(production.investment_share_mean, depreciation_rate, trend_growth)",
+    "production.tfp_growth_mean": "μ_A = (1 − α)(g − g_E − g_h): the Solow residual of trend growth on a balanced path "
+                                  "(capital_share, trend_growth, population and employment-ratio drifts, trained-share "
+                                  "drift × human_capital_return)",
+    "production.tfp_growth_initial": "μ_A + (g_base − g): the base year's growth gap put on TFP (base_year_growth)",
+    "base.investment_share": "the path's historical share production.investment_share_mean (no base-year figure)",
 }
 
 #: The shocks of the model, in the order of the last axis of the shock array.
@@ -160,10 +170,23 @@ class Calibration:
     def value(self, name: str) -> float:
         return self.parameters[name].value
 
-    def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> "Calibration":
-        """A copy with some parameter values replaced (scenario ``[parameters]`` table)."""
-        params = with_overrides(self.parameters, overrides, origin=origin, key_prefix="parameters", listed_in=_LISTED_IN)
-        return Calibration(self.path, self.region, self.region_vi, self.base_year, self.base, params,
+    def with_values(self, *, parameters: dict[str, float], base: dict[str, float], origin) -> "Calibration":
+        """A copy with some parameter and base-year values replaced (scenario ``[parameters]`` and
+        ``[base]`` tables); ``origin(key)`` names the file that set each key."""
+        derived = [n for n in parameters if n in DERIVED] + [f"base.{n}" for n in base if f"base.{n}" in DERIVED]
+        if derived:
+            name = derived[0]
+            key = f"parameters.{name}" if not name.startswith("base.") else name
+            raise InputError(f"'{name}' is derived on every path, not set: {DERIVED[name]}; override the primitives "
+                             "it rests on instead", file=origin(key), key=key)
+        params = with_overrides(self.parameters, parameters, origin=origin, key_prefix="parameters", listed_in=_LISTED_IN)
+        values = with_overrides(self.base, base, origin=origin, key_prefix="base", listed_in=_LISTED_IN)
+        for group, names in COMPOSITIONS.items():
+            total = sum(values[n].value for n in names)
+            if any(n in base for n in names) and abs(total - 1.0) > 0.005:
+                raise InputError(f"the {group} shares {', '.join(names)} sum to {total:.4f} after the overrides, "
+                                 "expected 1: override them together", file=origin("base"), key="base")
+        return Calibration(self.path, self.region, self.region_vi, self.base_year, values, params,
                            self.correlation, self.correlation_assumptions)
 
 

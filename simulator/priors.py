@@ -16,14 +16,17 @@ scenario's ``volatility_scale`` does not apply: a prior is a probability of atta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtri
 
-from . import draws
 from .errors import InputError
 from .scenario import Scenario
 from .targets import Method, Registry
+
+if TYPE_CHECKING:
+    from .draws import Draws
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class PriorSet:
         Beta parameters; NaN where a fixed probability is given.
     correlation : float
         ρ of the common factor.
+    reasons : tuple of str
+        Why each prior is what it is (the scenario's ``reason``).
+    assumed : tuple of bool
+        True where the prior gives no source (an assumption).
     """
 
     ids: tuple[str, ...]
@@ -46,6 +53,8 @@ class PriorSet:
     alpha: np.ndarray
     beta: np.ndarray
     correlation: float
+    reasons: tuple[str, ...] = ()
+    assumed: tuple[bool, ...] = ()
 
     @property
     def mean(self) -> np.ndarray:
@@ -77,23 +86,23 @@ def prior_set(registry: Registry, scenario: Scenario) -> PriorSet:
                     np.array([p.probability if p.probability is not None else nan for p in priors]),
                     np.array([p.alpha if p.alpha is not None else nan for p in priors]),
                     np.array([p.beta if p.beta is not None else nan for p in priors]),
-                    scenario.target_options.prior_correlation)
+                    scenario.target_options.prior_correlation, tuple(p.reason for p in priors),
+                    tuple(p.assumption for p in priors))
 
 
-def prior_hits(priors: PriorSet, *, seed: int, block: int, n_paths: int, block_size: int) -> np.ndarray:
-    """Hit indicators (paths, k) of the prior targets for one block of paths."""
+def prior_hits(priors: PriorSet, draws: "Draws") -> np.ndarray:
+    """Hit indicators (paths, k) of the prior targets from the chunk's raw draws.
+
+    x_j = √ρ·c + √(1 − ρ)·e_j, hit when x_j < Φ⁻¹(p_j): p_j the fixed probability, or the
+    path's draw from the Beta prior (``draws.prior_probability``).
+    """
     k = len(priors.ids)
+    n = draws.n_paths
     if k == 0:
-        return np.zeros((n_paths, 0), dtype=bool)
-    common = draws.standard_normals(seed, block, draws.Stream.PRIOR_COMMON, (n_paths, 1), block_size=block_size)
-    own = draws.standard_normals(seed, block, draws.Stream.PRIOR_OWN, (n_paths, k), block_size=block_size)
+        return np.zeros((n, 0), dtype=bool)
     rho = priors.correlation
-    latent = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
+    latent = np.sqrt(rho) * draws.prior_common + np.sqrt(1.0 - rho) * draws.prior_own  # (k, paths)
     # Φ(x) < p  ⇔  x < Φ⁻¹(p): one quantile per target, not one Φ per path and target
-    threshold = np.broadcast_to(ndtri(priors.probability), (n_paths, k))
-    beta_columns = np.isnan(priors.probability)
-    if beta_columns.any():
-        drawn = draws.beta_probabilities(seed, block, n_paths, priors.alpha[beta_columns], priors.beta[beta_columns])
-        threshold = threshold.copy()
-        threshold[:, beta_columns] = ndtri(drawn)
-    return latent < threshold
+    threshold = np.where(np.isnan(priors.probability)[:, None], ndtri(draws.prior_probability),
+                         ndtri(priors.probability)[:, None])
+    return (latent < threshold).T

@@ -20,6 +20,9 @@ from .units import UNITS_VI, conversion_factor
 
 NOT_MODELLED = "not modelled yet"
 
+#: Quantiles of every series kept per year (series.csv, fan charts).
+SERIES_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+
 
 @dataclass(frozen=True)
 class TargetSummary:
@@ -99,7 +102,23 @@ def _clean(x):
 
 @dataclass(frozen=True)
 class Result:
-    scenario: object
+    """The result of one variant: target rows, per-year quantiles of every series, joint counts,
+    the levers as resolved, provenance; with ``keep_paths`` also every path.
+
+    Attributes
+    ----------
+    levers : dict
+        Every lever as resolved (:meth:`simulator.levers.ResolvedLevers.to_dict`).
+    groups : dict id -> (English, Vietnamese name)
+        The registry's groups of targets.
+    full_paths : dict metric -> (paths, years), full_hits : (paths, evaluated targets),
+    full_parameters : dict name -> (paths,)
+        Only with ``keep_paths``: the series, the hit indicators (``joint.ids`` order) and the
+        parameters each path used (primitives and derived quantities).
+    """
+
+    name: str
+    title: str
     region: str
     region_vi: str
     registry_title: str
@@ -109,10 +128,13 @@ class Result:
     target_year: int
     targets: tuple[TargetSummary, ...]
     series_quantiles: dict[str, np.ndarray]  # metric -> (years, len(SERIES_QUANTILES))
+    levers: dict
     provenance: dict
+    joint: JointSummary = field(repr=False)
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     full_paths: dict[str, np.ndarray] | None = field(default=None, repr=False)
-    joint: JointSummary | None = field(default=None, repr=False)
-    full_hits: np.ndarray | None = field(default=None, repr=False)  # (paths, evaluated targets) when keep_paths
+    full_hits: np.ndarray | None = field(default=None, repr=False)
+    full_parameters: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def conditional(self, given: str) -> pd.DataFrame:
         """P(A | ``given`` hit) for every evaluated target A, beside P(A), from the same paths.
@@ -153,10 +175,6 @@ class Result:
             "correlation": [[_clean(float(x)) for x in row] for row in j.correlation()],
         }
 
-    @property
-    def name(self) -> str:
-        return self.scenario.scenario.name
-
     def targets_frame(self) -> pd.DataFrame:
         """One row per registry target: thresholds, P(hit) and its interval, quantiles, method."""
         rows = []
@@ -173,8 +191,6 @@ class Result:
 
     def series_frame(self) -> pd.DataFrame:
         """Per-year quantiles of every simulated series (long format), in engine units."""
-        from .runner import SERIES_QUANTILES
-
         rows = []
         for metric, q in self.series_quantiles.items():
             for i, year in enumerate(self.years):
@@ -199,7 +215,7 @@ class Result:
             }))
         return {
             "scenario": self.name,
-            "title": self.scenario.scenario.title,
+            "title": self.title,
             "region": self.region,
             "region_vi": self.region_vi,
             "seed": self.seed,
@@ -207,8 +223,8 @@ class Result:
             "base_year": int(self.years[0]),
             "horizon": int(self.years[-1]),
             "target_year": self.target_year,
-            "levers": self.scenario.levers.model_dump(),
+            "levers": self.levers,
             "provenance": self.provenance,
             "targets": targets,
-            **({"joint": self.joint_dict()} if self.joint is not None else {}),
+            "joint": self.joint_dict(),
         }

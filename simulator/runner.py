@@ -1,39 +1,230 @@
-"""The Monte Carlo driver: scenario in, :class:`~simulator.results.Result` out.
+"""The Monte Carlo loop: over chunks of paths and over variants, nothing else.
 
-Paths are simulated chunk by chunk (a chunk is a whole number of blocks): the core model, then
-the satellite models on the same paths, then the prior targets' draws. Only streaming summaries
-survive a chunk (hit counts, fixed-bin histograms, the joint co-hit counts), so memory is bounded
-by the chunk size. Every summary is an integer count, so the numbers do not depend on the chunk
-size.
+For each chunk it draws once (:func:`simulator.draws.draw`), then for each variant simulates
+(:func:`simulator.engine.simulate`), evaluates (:func:`simulator.evaluate.evaluate`) and adds to
+that variant's :class:`~simulator.summaries.Summary`, and counts the paired hits of every pair of
+variants (:class:`~simulator.summaries.PairedCounts`). Chunks are independent and their summaries
+merge exactly, so they can run in any order on several threads (``workers``) and the numbers are
+the same for any chunk size and worker count. Memory is bounded by ``workers`` chunks.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from . import __version__, draws
-from .engine import ModelSetup, assumptions_behind, block_draws, simulate_paths
+from . import __version__
+from .draws import chunks, draw, neutral
+from .engine import simulate
 from .errors import InputError
-from .evaluate import judge, target_values
-from .joint import JointCounter
-from .metrics import CATALOGUE, KNOWN_UNITS, SATELLITE_CATALOGUE, SERIES
-from .parameters import load_calibration
-from .priors import PriorSet, prior_hits, prior_set
-from .results import Result, TargetSummary
-from .satellites import SatelliteSetup, chunk_draws, load_satellite_calibration, simulate_satellites
-from .satellites.engine import satellite_assumptions
+from .evaluate import Plan, evaluate, make_plan
+from .inputs import Inputs, evaluated_targets, resolve
+from .levers import ResolvedLevers
+from .metrics import SERIES
+from .provenance import assumptions_behind
+from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
-from .summaries import Histogram
-from .targets import Kind, Method, Registry, Transform, load_registry, value_unit
+from .summaries import PairedCounts, Summary
+from .targets import Method
 
 #: Named groups of the joint summary besides the registry's own groups.
 ALL_MODELLED, ALL_EVALUATED = "all_modelled", "all"
 
-SERIES_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant of a run: its inputs, and optionally levers and fixed primitives per path.
+
+    Attributes
+    ----------
+    inputs : Inputs
+    levers : ResolvedLevers, optional
+        Default ``inputs.levers``. Per-path arrays have one column per path of the run.
+    fixed : dict name -> float or array (paths,), optional
+        Primitive parameters fixed to given values instead of drawn (a sensitivity design).
+    name : str, optional
+        Default ``inputs.name``.
+    """
+
+    inputs: Inputs
+    levers: ResolvedLevers | None = None
+    fixed: dict | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.inputs.name
+
+    @property
+    def resolved_levers(self) -> ResolvedLevers:
+        return self.levers if self.levers is not None else self.inputs.levers
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    """Results of several variants on the same draws.
+
+    Attributes
+    ----------
+    results : tuple of Result
+        One per variant, in the order given.
+    paired : PairedCounts
+        Paths hit by both variants of every pair, per target (common ids of all variants).
+    """
+
+    results: tuple[Result, ...]
+    paired: PairedCounts
+
+
+def _groups(targets) -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for t in targets:
+        groups.setdefault(t.group, []).append(t.id)
+    groups[ALL_MODELLED] = [t.id for t in targets if t.method is not Method.PRIOR]
+    groups[ALL_EVALUATED] = [t.id for t in targets]
+    return {g: tuple(m) for g, m in groups.items() if m}
+
+
+def _fixed_for(fixed: dict | None, start: int, stop: int) -> dict | None:
+    if not fixed:
+        return None
+    return {k: (v[start:stop] if np.ndim(v) else v) for k, v in fixed.items()}
+
+
+def _typical(fixed: dict | None) -> dict | None:
+    return {k: (float(np.mean(v)) if np.ndim(v) else v) for k, v in fixed.items()} if fixed else None
+
+
+def _check_per_path(variant: Variant, paths: int) -> None:
+    for name, value in (variant.fixed or {}).items():
+        array = np.asarray(value, dtype=float)
+        if array.ndim > 1 or (array.ndim == 1 and array.shape[0] != paths):
+            raise InputError(f"expected a number or an array of shape ({paths},), got shape {array.shape}",
+                             file="argument parameters", key=name)
+        if not np.isfinite(array).all():
+            raise InputError("every value must be a finite number", file="argument parameters", key=name)
+    for name, value in variant.resolved_levers.values.items():
+        if value.shape[1] not in (1, paths):
+            raise InputError(f"per-path lever has {value.shape[1]} columns for {paths} paths",
+                             file="argument levers", key=name)
+
+
+class _Setup:
+    """What the loop holds per variant: its plan and the references of its summaries."""
+
+    def __init__(self, variant: Variant):
+        inputs = variant.inputs
+        self.variant = variant
+        self.targets = evaluated_targets(inputs)
+        self.plan: Plan = make_plan(self.targets, years=inputs.years, target_year=inputs.registry.target_year,
+                                    options=inputs.target_options, prior_ids=inputs.priors.ids)
+        reference = simulate(inputs, neutral(inputs.contract), variant.resolved_levers.typical(),
+                             fixed=_typical(variant.fixed))
+        values = evaluate(self.plan, reference.series, reference.prior_hits).values[0]
+        self.simulated = inputs.simulated
+        self.scales = {m: SERIES[m].scale for m in self.simulated}
+        self.reference_values = values
+        self.reference_series = {m: reference.series[m][0] for m in self.simulated}
+        self.groups = _groups(self.targets)
+
+    def empty(self) -> Summary:
+        return Summary.empty(self.plan, reference_values=self.reference_values, reference_series=self.reference_series,
+                             series_scales=self.scales, groups=self.groups)
+
+
+def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
+    """Draw one chunk once and run every variant on it: (summaries, paired counts, kept paths)."""
+    contract = setups[0].variant.inputs.contract
+    draws = draw(contract, chunk)
+    start, stop = draws.first_path, draws.first_path + draws.n_paths
+    summaries, hits, kept = [], [], []
+    for setup in setups:
+        v = setup.variant
+        outcomes = simulate(v.inputs, draws, v.resolved_levers.for_paths(start, stop), fixed=_fixed_for(v.fixed, start, stop))
+        evaluation = evaluate(setup.plan, outcomes.series, outcomes.prior_hits)
+        summary = setup.empty()
+        summary.add(evaluation, outcomes.series)
+        summaries.append(summary)
+        hits.append(evaluation.hits)
+        kept.append((({m: outcomes.series[m] for m in setup.simulated}, evaluation.hits, outcomes.parameters)
+                     if keep_paths else None))
+        del outcomes
+    paired = PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
+    paired.add(hits)
+    return summaries, paired, kept
+
+
+def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
+                 keep_paths: bool = False, workers: int = 1) -> VariantRun:
+    """Run several variants on the same draws: one draw per chunk, every variant on it.
+
+    Parameters
+    ----------
+    variants : sequence of Variant
+        Their random-number contracts must be equal (same seed, block size, drawn primitives,
+        shock correlation and tail, priors); levers, parameter values and base values may differ.
+    paths, chunk_size : int, optional
+        Default: the first variant's ``[montecarlo]`` values.
+    keep_paths : bool
+        Keep every simulated path of every variant (memory grows with the path count).
+    workers : int
+        Threads that run chunks side by side (numpy releases the GIL in its array loops and
+        random draws); the numbers do not depend on it.
+
+    Raises
+    ------
+    InputError
+        If the variants cannot share draws (the fields in which their contracts differ are named),
+        or if their registries evaluate different targets.
+    """
+    if not variants:
+        raise ValueError("no variants to run")
+    first = variants[0].inputs
+    for v in variants[1:]:
+        differ = first.contract.differences(v.inputs.contract)
+        if differ:
+            raise InputError(f"variants '{variants[0].label}' and '{v.label}' cannot share draws: their random-number "
+                             f"contracts differ in {', '.join(differ)} (same calibration file, seed, block size, "
+                             "parameter uncertainty and priors needed)", file=v.inputs.source_file)
+    paths = paths or first.paths
+    chunk_size = chunk_size or first.chunk_size
+    setups = [_Setup(v) for v in variants]
+    for v in variants:
+        _check_per_path(v, paths)
+    if len({s.plan.ids for s in setups}) > 1:
+        raise InputError("variants evaluate different targets (their registries differ)", file=variants[1].inputs.registry.path)
+    names = tuple(v.label for v in variants)
+    if len(set(names)) != len(names):
+        raise InputError(f"variant names must differ, got {', '.join(names)}", file=variants[-1].inputs.source_file,
+                         key="scenario.name")
+    totals = [s.empty() for s in setups]
+    paired = PairedCounts(names, setups[0].plan.ids)
+    kept: list[list] = [[] for _ in setups]
+    work = chunks(paths, first.contract.block_size, chunk_size)
+
+    def absorb(part) -> None:
+        summaries, pairs, chunk_kept = part
+        for total, summary in zip(totals, summaries):
+            total.merge(summary)
+        paired.merge(pairs)
+        for store, item in zip(kept, chunk_kept):
+            if item is not None:
+                store.append(item)
+
+    if workers > 1 and len(work) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(lambda c: _run_chunk(setups, c, keep_paths), work):
+                absorb(part)
+    else:
+        for chunk in work:
+            absorb(_run_chunk(setups, chunk, keep_paths))
+    results = tuple(_result(setup, total, kept_v if keep_paths else None) for setup, total, kept_v in zip(setups, totals, kept))
+    return VariantRun(results=results, paired=paired)
 
 
 def _file_hash(*paths: str) -> str:
@@ -43,236 +234,61 @@ def _file_hash(*paths: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def prepare(scenario: Scenario) -> tuple[ModelSetup, Registry]:
-    """Resolve a scenario into the model setup and its target registry (all validation here)."""
-    calibration = load_calibration(scenario.scenario.calibration)
-    overrides = scenario.parameter_overrides()
-    if overrides:
-        calibration = calibration.with_parameter_values(overrides, origin=scenario.source_file)
-    simulated = set(SERIES) if scenario.scenario.satellites else set(CATALOGUE)
-    if not scenario.scenario.satellites:
-        _require_satellites(scenario)
-    registry = load_registry(scenario.scenario.targets, metric_units=KNOWN_UNITS, simulated=simulated)
-    _check_tolerances(scenario, registry)
-    if registry.base_year != calibration.base_year:
-        raise InputError(f"registry base year {registry.base_year} differs from the calibration's {calibration.base_year} "
-                         f"({calibration.path})", file=registry.path, key="registry.base_year")
-    horizon = scenario.scenario.horizon
-    if horizon <= calibration.base_year:
-        raise InputError(f"horizon {horizon} must be after the base year {calibration.base_year}",
-                         file=scenario.source_file, key="scenario.horizon")
-    if registry.target_year > horizon:
-        raise InputError(f"the registry's target year {registry.target_year} is beyond the horizon {horizon}",
-                         file=scenario.source_file, key="scenario.horizon")
-    years = np.arange(calibration.base_year, horizon + 1)
-    lever = scenario.levers.investment_share
-    if isinstance(lever, list):
-        if len(lever) != len(years) - 1:
-            raise InputError(f"expected one share per simulated year ({len(years) - 1}: {years[1]}–{years[-1]}), got {len(lever)}",
-                             file=scenario.source_file, key="levers.investment_share")
-        lever_array = np.asarray(lever, dtype=float)
-    elif lever is not None:
-        lever_array = np.full(len(years) - 1, float(lever))
-    else:
-        lever_array = None
-    mc = scenario.montecarlo
-    setup = ModelSetup(calibration=calibration, years=years, investment_share=lever_array,
-                       tfp_growth_boost=scenario.levers.tfp_growth_boost, seed=mc.seed, block_size=mc.block_size,
-                       parameter_uncertainty=mc.parameter_uncertainty, volatility_scale=mc.volatility_scale,
-                       shock_factor=draws.correlation_factor(calibration.correlation))
-    return setup, registry
-
-
-def _require_satellites(scenario: Scenario) -> None:
-    """A registry with satellite rows needs the satellite calibration file: say so plainly."""
-    rows = tomllib.loads(Path(scenario.scenario.targets).read_text(encoding="utf-8")).get("target", [])
-    needing = [r.get("id") for r in rows if r.get("metric") in SATELLITE_CATALOGUE and r.get("method") in ("model", "trend")]
-    if needing:
-        raise InputError(f"targets {', '.join(map(str, needing[:5]))}{' …' if len(needing) > 5 else ''} need the satellite "
-                         "models: set scenario.satellites to a satellite calibration file (calibration/satellites.toml)",
-                         file=scenario.source_file, key="scenario.satellites")
-
-
-def _check_tolerances(scenario: Scenario, registry: Registry) -> None:
-    approx = {t.id for t in registry.targets if t.approx}
-    for key in scenario.target_options.approx_tolerance_by_target:
-        if key not in approx:
-            raise InputError(f"'{key}' is not an \"about\" (approx = true) target of {registry.path}; such targets: "
-                             f"{', '.join(sorted(approx))}", file=scenario.source_file,
-                             key=f"target_options.approx_tolerance_by_target.{key}")
-
-
-def prepare_extensions(scenario: Scenario, setup: ModelSetup, registry: Registry) -> tuple[SatelliteSetup | None, PriorSet]:
-    """The satellite models' setup (None without a satellite calibration) and the prior targets."""
-    sat = None
-    if scenario.scenario.satellites:
-        calibration = load_satellite_calibration(scenario.scenario.satellites)
-        if calibration.base_year != setup.calibration.base_year:
-            raise InputError(f"satellite base year {calibration.base_year} differs from the core calibration's "
-                             f"{setup.calibration.base_year}", file=calibration.path, key="meta.base_year")
-        overrides = scenario.satellite_parameter_overrides()
-        if overrides:
-            calibration = calibration.with_parameter_values(overrides, origin=scenario.source_file)
-        mc = scenario.montecarlo
-        sat = SatelliteSetup(calibration=calibration, horizon=len(setup.years) - 1, seed=mc.seed, block_size=mc.block_size,
-                             parameter_uncertainty=mc.parameter_uncertainty, volatility_scale=mc.volatility_scale)
-    elif scenario.satellite_parameters:
-        raise InputError("satellite_parameters given but scenario.satellites names no satellite calibration",
-                         file=scenario.source_file, key="satellite_parameters")
-    return sat, prior_set(registry, scenario)
-
-
-def _chunks(n_paths: int, block_size: int, chunk_size: int):
-    """Yield lists of (block index, paths in block), each list one chunk of whole blocks."""
-    blocks_per_chunk = max(1, chunk_size // block_size)
-    n_blocks = -(-n_paths // block_size)
-    for first in range(0, n_blocks, blocks_per_chunk):
-        chunk = []
-        for block in range(first, min(first + blocks_per_chunk, n_blocks)):
-            chunk.append((block, min(block_size, n_paths - block * block_size)))
-        yield chunk
-
-
-def _simulate_chunk(setup: ModelSetup, chunk, factor: np.ndarray, sat: SatelliteSetup | None = None,
-                    priors: PriorSet | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Draw each block of the chunk from its own streams, then run the models on the chunk at once.
-
-    Returns the series {metric: (paths, years)} (core, then satellites) and the prior targets'
-    hits (paths, k).
-    """
-    total = sum(n for _, n in chunk)
-    shocks = np.empty((factor.shape[0], len(setup.years) - 1, total))  # shock-major: see simulator.draws
-    parts, first = [], 0
-    for block, n in chunk:
-        parts.append(block_draws(setup, block, n, shock_out=shocks[:, :, first: first + n]))
-        first += n
-    params = {}
-    for name, value in parts[0][0].items():
-        if isinstance(value, np.ndarray):
-            params[name] = np.concatenate([np.broadcast_to(p[name], (n, 1)) for (p, _, _), (_, n) in zip(parts, chunk)])
-        else:
-            params[name] = value
-    disaster = np.concatenate([d for _, _, d in parts])
-    outcomes = simulate_paths(setup, params, shocks.T, disaster)
-    if sat is not None:
-        outcomes.update(simulate_satellites(sat, outcomes, chunk_draws(sat, chunk)))
-    k = len(priors.ids) if priors is not None else 0
-    hits = (np.concatenate([prior_hits(priors, seed=setup.seed, block=block, n_paths=n, block_size=setup.block_size) for block, n in chunk])
-            if k else np.zeros((total, 0), dtype=bool))
-    return outcomes, hits
-
-
-def _target_scale(target, metric: str) -> str:
-    if value_unit(target, SERIES[metric].unit) == "share/yr" or (target.kind is Kind.EVERY_YEAR and target.transform is Transform.CHANGE):
-        return "rate" if SERIES[metric].scale != "log" or target.transform is not Transform.CHANGE else "log"
-    return "log" if target.kind is Kind.CUMULATIVE else SERIES[metric].scale
-
-
-def _joint_groups(evaluated) -> dict[str, tuple[str, ...]]:
-    groups: dict[str, list[str]] = {}
-    for t in evaluated:
-        groups.setdefault(t.group, []).append(t.id)
-    groups[ALL_MODELLED] = [t.id for t in evaluated if t.method is not Method.PRIOR]
-    groups[ALL_EVALUATED] = [t.id for t in evaluated]
-    return {g: tuple(m) for g, m in groups.items() if m}
-
-
-def _hits_of_chunk(evaluated, outcomes, prior_hit, prior_column, target_hist, hits, years, target_year,
-                   options) -> np.ndarray:
-    """Hit matrix (paths, evaluated targets) of one chunk; adds to the hit counts and the
-    histograms of the targets' deciding values (a function, so its arrays die with the chunk)."""
-    hit_matrix = np.empty((prior_hit.shape[0], len(evaluated)), dtype=bool)
-    for j, t in enumerate(evaluated):
-        if t.method is Method.PRIOR:
-            hit = prior_hit[:, prior_column[t.id]]
-        else:
-            raw = target_values(t, outcomes[t.metric], years, target_year=target_year)
-            shown, hit = judge(t, raw, SERIES[t.metric].unit, options.tolerance(t.id))
-            if t.id not in target_hist:
-                scale = _target_scale(t, t.metric)
-                ref = shown[0] if scale == "log" and np.isfinite(shown[0]) and shown[0] > 0 else 1.0
-                target_hist[t.id] = Histogram(scale, np.array([ref]))
-            target_hist[t.id].add(shown[:, None])
-        hits[t.id] += int(hit.sum())
-        hit_matrix[:, j] = hit
-    return hit_matrix
-
-
-def run_scenario(scenario: Scenario, *, keep_paths: bool = False) -> Result:
-    """Simulate a validated scenario and summarise it (see :func:`simulator.run`)."""
-    setup, registry = prepare(scenario)
-    sat, priors = prepare_extensions(scenario, setup, registry)
-    mc = scenario.montecarlo
-    options = scenario.target_options
-    simulated = SERIES if sat is not None else CATALOGUE
-    modelled = [t for t in registry.targets if t.metric in simulated and t.method in (Method.MODEL, Method.TREND)]
-    prior_rows = [t for t in registry.targets if t.method is Method.PRIOR]
-    evaluated = [t for t in registry.targets if t in modelled or t in prior_rows]
-    prior_column = {t.id: j for j, t in enumerate(prior_rows)}
-    series_hist: dict[str, Histogram] = {}
-    target_hist: dict[str, Histogram] = {}
-    hits = {t.id: 0 for t in evaluated}
-    joint = JointCounter(tuple(t.id for t in evaluated), _joint_groups(evaluated))
-    kept: dict[str, list[np.ndarray]] = {m: [] for m in simulated} if keep_paths else {}
-    kept_hits: list[np.ndarray] = []
-    factor = setup.shock_factor
-    for chunk in _chunks(mc.paths, mc.block_size, mc.chunk_size):
-        outcomes, prior_hit = _simulate_chunk(setup, chunk, factor, sat, priors)
-        if not series_hist:  # fixed references from block 0, path 0: the same whatever the chunking
-            for m in simulated:
-                ref = outcomes[m][0]
-                ref = np.where(np.isfinite(ref) & (ref > 0), ref, 1.0)
-                series_hist[m] = Histogram(SERIES[m].scale, ref if SERIES[m].scale == "log" else np.ones_like(ref))
-        for m in simulated:
-            series_hist[m].add(outcomes[m])
-            if keep_paths:
-                kept[m].append(outcomes[m])
-        hit_matrix = _hits_of_chunk(evaluated, outcomes, prior_hit, prior_column, target_hist, hits,
-                                    setup.years, registry.target_year, options)
-        joint.add(hit_matrix)
-        if keep_paths:
-            kept_hits.append(hit_matrix)
-        del outcomes, prior_hit, hit_matrix  # free this chunk before the next one is drawn: one chunk in memory
+def _result(setup: _Setup, summary: Summary, kept) -> Result:
+    variant, inputs = setup.variant, setup.variant.inputs
     rows = []
-    for t in registry.targets:
-        if t.id in target_hist:
-            q = target_hist[t.id].quantiles((0.10, 0.50, 0.90))[0]
-            assumptions = (assumptions_behind(t.metric, setup.calibration) if t.metric in CATALOGUE
-                           else satellite_assumptions(t.metric, sat.calibration, setup.calibration))
-            rows.append(TargetSummary.evaluated(t, registry, SERIES[t.metric].unit, hits[t.id], mc.paths, q,
-                                                int(target_hist[t.id].undefined()[0]), assumptions, options.tolerance(t.id)))
-        elif t.id in prior_column:
-            prior = scenario.priors[t.id]
-            rows.append(TargetSummary.from_prior(t, registry, hits[t.id], mc.paths, prior.mean, prior.reason,
-                                                 [f"priors.{t.id}"] if prior.assumption else []))
-        else:
-            rows.append(TargetSummary.not_evaluated(t, registry))
-    series_q = {m: series_hist[m].quantiles(SERIES_QUANTILES) for m in simulated}
-    data_files = [setup.calibration.path, registry.path] + ([sat.calibration.path] if sat is not None else [])
+    evaluated = {t.id for t in setup.targets}
+    options = inputs.target_options
+    for t in inputs.registry.targets:
+        if t.id not in evaluated:
+            rows.append(TargetSummary.not_evaluated(t, inputs.registry))
+            continue
+        hits = int(summary.hits[setup.plan.ids.index(t.id)])
+        if t.method is Method.PRIOR:
+            prior = inputs.priors
+            j = prior.ids.index(t.id)
+            rows.append(TargetSummary.from_prior(t, inputs.registry, hits, summary.paths, float(prior.mean[j]),
+                                                 prior.reasons[j], [f"priors.{t.id}"] if prior.assumed[j] else []))
+            continue
+        histogram = summary.target_histograms[t.id]
+        q = histogram.quantiles((0.10, 0.50, 0.90))[0]
+        rows.append(TargetSummary.evaluated(t, inputs.registry, SERIES[t.metric].unit, hits, summary.paths, q,
+                                            int(histogram.undefined()[0]), assumptions_behind(t.metric, inputs),
+                                            options.tolerance(t.id)))
+    series_q = {m: h.quantiles(SERIES_QUANTILES) for m, h in summary.series_histograms.items()}
     provenance = {
         "version": __version__,
-        "scenario_file": scenario.source_file,
-        "scenario_hash": hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:16],
-        "calibration_file": setup.calibration.path,
-        "satellite_calibration_file": sat.calibration.path if sat is not None else None,
-        "data_hash": _file_hash(*data_files),
-        "block_size": mc.block_size,
-        "parameter_uncertainty": mc.parameter_uncertainty,
-        "volatility_scale": mc.volatility_scale,
+        "scenario_file": inputs.source_file,
+        "scenario_hash": inputs.scenario_hash,
+        "calibration_file": inputs.calibration.path,
+        "satellite_calibration_file": inputs.satellites.path if inputs.satellites is not None else None,
+        "data_hash": _file_hash(*inputs.data_files),
+        "block_size": inputs.contract.block_size,
+        "parameter_uncertainty": bool(inputs.contract.parameters),
+        "volatility_scale": inputs.volatility_scale,
         "approx_tolerance": options.approx_tolerance,
         "approx_tolerance_by_target": dict(options.approx_tolerance_by_target),
         "prior_correlation": options.prior_correlation,
-        "uncertain_parameters": list(setup.uncertain_parameters) + (["sat." + n for n in sat.uncertain_parameters] if sat else []),
+        "uncertain_parameters": list(inputs.contract.parameters) + ["sat." + n for n in inputs.contract.satellite_parameters],
+        "fixed_parameters": sorted(variant.fixed) if variant.fixed else [],
     }
-    paths = {m: np.concatenate(v) for m, v in kept.items()} if keep_paths else None
-    return Result(scenario=scenario, region=setup.calibration.region, region_vi=setup.calibration.region_vi, registry_title=registry.title_en,
-                  seed=mc.seed, paths=mc.paths, years=setup.years, target_year=registry.target_year,
-                  targets=tuple(rows), series_quantiles=series_q, provenance=provenance, full_paths=paths,
-                  joint=joint.summary(), full_hits=np.concatenate(kept_hits) if keep_paths else None)
+    full_paths = full_hits = full_parameters = None
+    if kept is not None:
+        full_paths = {m: np.concatenate([k[0][m] for k in kept]) for m in setup.simulated}
+        full_hits = np.concatenate([k[1] for k in kept])
+        full_parameters = {name: np.concatenate([np.broadcast_to(k[2][name], (k[1].shape[0],)) for k in kept])
+                           for name in kept[0][2]}
+    return Result(name=variant.label, title=inputs.title, region=inputs.calibration.region,
+                  region_vi=inputs.calibration.region_vi, registry_title=inputs.registry.title_en,
+                  seed=inputs.contract.seed, paths=summary.paths, years=inputs.years,
+                  target_year=inputs.registry.target_year, targets=tuple(rows), series_quantiles=series_q,
+                  levers=variant.resolved_levers.to_dict(), provenance=provenance, joint=summary.joint.summary(),
+                  groups=dict(inputs.registry.groups), full_paths=full_paths, full_hits=full_hits,
+                  full_parameters=full_parameters)
 
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,
-        **settings) -> Result:
+        levers: dict | None = None, parameters: dict | None = None, workers: int = 1, **settings) -> Result:
     """Run a scenario and return its result.
 
     Parameters
@@ -283,10 +299,17 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         ``"key.path=value"`` strings (as ``--set``), applied on top of the file.
     keep_paths : bool
         Also keep every simulated path (memory grows with the path count).
+    levers : dict, optional
+        Lever values replacing the scenario's: a number, one per simulated year, or a per-path
+        array shaped (paths,) or (years, paths).
+    parameters : dict, optional
+        Primitive parameters fixed to a number or a per-path array (paths,) instead of drawn.
+    workers : int
+        Threads running chunks side by side; never changes a number.
     **settings
         Monte Carlo options (``paths``, ``seed``, ``chunk_size``, ``block_size``,
-        ``parameter_uncertainty``, ``volatility_scale``) and levers (``investment_share``,
-        ``tfp_growth_boost``), e.g. ``run("scenarios/base.toml", investment_share=0.4)``.
+        ``parameter_uncertainty``, ``volatility_scale``) and lever values as keywords, e.g.
+        ``run("scenarios/base.toml", investment_share=0.4)``.
 
     Examples
     --------
@@ -300,4 +323,5 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         loaded = scenario
     else:
         loaded = load_scenario(scenario, overrides=overrides, **settings)
-    return run_scenario(loaded, keep_paths=keep_paths)
+    inputs = resolve(loaded, levers=levers)
+    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers).results[0]

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .levers import HISTORICAL, LEVERS
 from .sourced import read_toml
 
 _PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"))
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "yes" is not true, true is not 1.0, "0.4" is not 0.4; NaN and infinity are refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ScenarioInfo(_Frozen):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
     calibration: str
@@ -36,19 +37,40 @@ class ScenarioInfo(_Frozen):
     satellites: str | None = Field(default=None, description="satellite calibration file (calibration/satellites.toml)")
     horizon: int = Field(ge=1901, le=2200, description="last simulated year")
 
+    @model_validator(mode="after")
+    def _not_a_folder_name(self):
+        # the name becomes the default output folder out/<name>/: '.' and '..' are folders already
+        if set(self.name) == {"."}:
+            raise ValueError("scenario name cannot be made of dots only (it names the output folder out/<name>/)")
+        return self
+
+
+LeverValue = float | list[float]
+
 
 class Levers(_Frozen):
-    """Policy levers: what planners control.
+    """Policy levers (:mod:`simulator.levers`): every one stated, one number or one per simulated year.
 
     investment_share
-        Realised investment / GRDP (share 0–1) each year of the horizon: one number, or one per
-        simulated year. Absent: the calibrated historical mean ``production.investment_share_mean``.
-    tfp_growth_boost
-        Extra TFP growth a year (fraction, e.g. 0.005 = half a point), from reform or innovation.
+        Planned investment / GRDP (share 0–1), or ``"historical"``: the calibrated historical share
+        ``production.investment_share_mean``.
+    investment_realisation
+        Share of the planned investment realised (1 = as in the calibration years; target 8).
+    tfp_growth_boost, employment_ratio_boost, net_migration_boost, trained_share_boost,
+    export_growth_boost, revenue_ratio_boost
+        Changes against the historical trend, fractions a year (0 = history continues).
+
+    Ranges are checked when the scenario is resolved (:func:`simulator.inputs.resolve`).
     """
 
-    investment_share: Share | list[Share] | None = None
-    tfp_growth_boost: float = Field(default=0.0, ge=-0.1, le=0.1)
+    investment_share: Literal["historical"] | LeverValue = HISTORICAL
+    investment_realisation: LeverValue = 1.0
+    tfp_growth_boost: LeverValue = 0.0
+    employment_ratio_boost: LeverValue = 0.0
+    net_migration_boost: LeverValue = 0.0
+    trained_share_boost: LeverValue = 0.0
+    export_growth_boost: LeverValue = 0.0
+    revenue_ratio_boost: LeverValue = 0.0
 
 
 class MonteCarlo(_Frozen):
@@ -122,14 +144,34 @@ class Prior(_Frozen):
 
 
 class Scenario(_Frozen):
+    """A validated scenario file (after ``extends`` and overrides).
+
+    ``base`` and ``satellite_base`` override base-year values by name (``[base]
+    population_persons = 3_250_000``); ``parameters`` and ``satellite_parameters`` override
+    parameters by block and name. ``origins`` records which file (or ``--set``, or an argument)
+    set each key, so that later checks blame the right one.
+    """
+
     scenario: ScenarioInfo
     levers: Levers = Levers()
     montecarlo: MonteCarlo = MonteCarlo()
     target_options: TargetOptions = TargetOptions()
+    base: dict[str, float] = Field(default_factory=dict)
+    satellite_base: dict[str, float] = Field(default_factory=dict)
     parameters: dict[str, dict[str, float]] = Field(default_factory=dict)
     satellite_parameters: dict[str, dict[str, float]] = Field(default_factory=dict)
     priors: dict[str, Prior] = Field(default_factory=dict)
     source_file: str = ""
+    origins: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    def origin_of(self, key: str) -> str:
+        """The file (or ``--set``, or ``argument x``) that set a dotted key, else the scenario file."""
+        parts = key.split(".")
+        for n in range(len(parts), 0, -1):
+            found = self.origins.get(".".join(parts[:n]))
+            if found:
+                return found
+        return self.source_file
 
     def parameter_overrides(self) -> dict[str, float]:
         """Flattened ``{"block.name": value}`` from the ``[parameters.<block>]`` tables."""
@@ -244,6 +286,7 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
             _set(data, (sections[key], key), value)
             origin[(sections[key], key)] = f"argument {key}"
     data["source_file"] = str(Path(path).resolve())
+    data["origins"] = {".".join(leaf): file for leaf, file in origin.items()}
     try:
         return Scenario(**data)
     except ValidationError as exc:

@@ -141,15 +141,20 @@ def flatten_blocks(tables: dict, *, file: str | Path, prefix: str = "parameters"
     return flat
 
 
-def with_overrides(values: dict[str, Value], overrides: dict[str, float], *, origin: str, key_prefix: str,
+def with_overrides(values: dict[str, Value], overrides: dict[str, float], *, origin, key_prefix: str,
                    listed_in: str) -> dict[str, Value]:
-    """A copy of ``values`` with some numbers replaced by a scenario; they count as assumptions."""
+    """A copy of ``values`` with some numbers replaced by a scenario; they count as assumptions.
+
+    ``origin`` is the file that set the overrides, or a function of the dotted key giving it
+    (so that a value from ``--set`` is blamed on ``--set``).
+    """
     out = dict(values)
     for name, new_value in overrides.items():
         key = f"{key_prefix}.{name}"
+        where = origin(key) if callable(origin) else origin
         if name not in out:
-            raise InputError(unknown_name_message(name, out, listed_in=listed_in), file=origin, key=key)
+            raise InputError(unknown_name_message(name, out, listed_in=listed_in), file=where, key=key)
         old = out[name]
-        check_bounds(new_value, old.lower, old.upper, file=origin, key=key)
-        out[name] = replace(old, value=float(new_value), source=f"scenario override ({origin})", assumption=True)
+        check_bounds(new_value, old.lower, old.upper, file=where, key=key)
+        out[name] = replace(old, value=float(new_value), source=f"scenario override ({where})", assumption=True)
     return out

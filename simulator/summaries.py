@@ -1,5 +1,8 @@
 """Streaming summaries with memory bounded by the histogram size, not by the path count.
 
+:class:`Summary` holds what survives the paths of one variant, :class:`PairedCounts` the paired
+hit counts of several variants on the same paths; both only add integer counts.
+
 Quantiles come from fixed-bin histograms with integer counts: merging two summaries adds counts,
 so the result is exactly the same whatever order or chunking the paths arrive in. Each scale has a
 fixed range and resolution; values outside fall in an under- or overflow bin and a quantile that
@@ -18,8 +21,12 @@ scale      transform x              range     resolution
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .joint import JointCounter
 
 SCALES: dict[str, tuple[float, float, int]] = {
     "log": (-4.0, 4.0, 8000),
@@ -72,6 +79,8 @@ class Histogram:
         self.counts += np.bincount(index.ravel(order="K"), minlength=width * x.shape[1]).reshape(x.shape[1], width)
 
     def merge(self, other: "Histogram") -> None:
+        if other.scale != self.scale or not np.array_equal(other.ref, self.ref):
+            raise ValueError("histograms with different scales or references cannot be merged")
         self.counts += other.counts
 
     def quantiles(self, probabilities) -> np.ndarray:
@@ -103,3 +112,106 @@ class Histogram:
     def undefined(self) -> np.ndarray:
         """Count of NaN values per series."""
         return self.counts[:, -1].copy()
+
+
+def reference_of(values: np.ndarray, scale: str | None) -> np.ndarray:
+    """Fixed references of the log-scale histograms: the reference path's values where positive
+    and finite, else 1 (any fixed number keeps the summaries mergeable; a near one keeps them fine)."""
+    values = np.asarray(values, dtype=float)
+    if scale != "log":
+        return np.ones_like(values)
+    return np.where(np.isfinite(values) & (values > 0), values, 1.0)
+
+
+@dataclass
+class Summary:
+    """Everything that survives the paths of one variant: integer counts only.
+
+    Hit counts of every evaluated target, fixed-bin histograms of every target's deciding value
+    and of every series in every year, and the joint co-hit counts. Ranges and references are
+    fixed before the first chunk (:meth:`empty`), so the summary of a chunk depends on that chunk
+    alone and :meth:`merge` is exact: any grouping and any order of chunks gives the same counts.
+    """
+
+    ids: tuple[str, ...]
+    hits: np.ndarray
+    target_histograms: dict[str, Histogram]
+    series_histograms: dict[str, Histogram]
+    joint: "JointCounter"
+    paths: int = 0
+
+    @classmethod
+    def empty(cls, plan, *, reference_values: np.ndarray, reference_series: dict[str, np.ndarray],
+              series_scales: dict[str, str], groups: dict[str, tuple[str, ...]]) -> "Summary":
+        """An empty summary. ``reference_values`` (T,) and ``reference_series`` {metric: (H + 1,)}
+        come from the reference path (:func:`simulator.draws.neutral` draws)."""
+        from .joint import JointCounter
+
+        target_histograms = {}
+        for j, target_id in enumerate(plan.ids):
+            scale = plan.scale(j)
+            if scale is not None:
+                target_histograms[target_id] = Histogram(scale, reference_of(reference_values[j:j + 1], scale))
+        series_histograms = {m: Histogram(scale, reference_of(reference_series[m], scale))
+                             for m, scale in series_scales.items()}
+        return cls(plan.ids, np.zeros(len(plan.ids), dtype=np.int64), target_histograms, series_histograms,
+                   JointCounter(plan.ids, groups))
+
+    def add(self, evaluation, series: dict[str, np.ndarray]) -> None:
+        """Count one set of paths: its evaluation and its series (paths, H + 1)."""
+        self.hits += evaluation.hits.sum(axis=0)
+        for j, target_id in enumerate(self.ids):
+            histogram = self.target_histograms.get(target_id)
+            if histogram is not None:
+                histogram.add(evaluation.values[:, j:j + 1])
+        for m, histogram in self.series_histograms.items():
+            histogram.add(series[m])
+        self.joint.add(evaluation.hits)
+        self.paths += evaluation.hits.shape[0]
+
+    def merge(self, other: "Summary") -> None:
+        """Add another summary of the same variant (other paths) into this one, exactly."""
+        if other.ids != self.ids or set(other.series_histograms) != set(self.series_histograms):
+            raise ValueError("summaries of different plans cannot be merged")
+        self.hits += other.hits
+        for key, histogram in other.target_histograms.items():
+            self.target_histograms[key].merge(histogram)
+        for key, histogram in other.series_histograms.items():
+            self.series_histograms[key].merge(histogram)
+        self.joint.merge(other.joint)
+        self.paths += other.paths
+
+
+@dataclass
+class PairedCounts:
+    """For every pair of variants (a, b) and every target: paths hit by both.
+
+    With each variant's own hits this gives the paired 2×2 table of the pair: hit in both, only in
+    a (hits_a − both), only in b (hits_b − both), in neither. Counts of the same paths under
+    every variant (common random numbers), mergeable like :class:`Summary`.
+    """
+
+    names: tuple[str, ...]
+    ids: tuple[str, ...]
+    both: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.both = np.zeros((len(self.names), len(self.names), len(self.ids)), dtype=np.int64)
+
+    def add(self, hits: list[np.ndarray]) -> None:
+        """Count one set of paths: ``hits[v]`` (paths, T) bool of variant v, the same paths for all."""
+        for a in range(len(hits)):
+            self.both[a, a] += hits[a].sum(axis=0)
+            for b in range(a + 1, len(hits)):
+                together = (hits[a] & hits[b]).sum(axis=0)
+                self.both[a, b] += together
+                self.both[b, a] += together
+
+    def merge(self, other: "PairedCounts") -> None:
+        self.both += other.both
+
+    def table(self, a: int, b: int) -> dict[str, np.ndarray]:
+        """The 2×2 counts of variants a and b per target: both, only_a, only_b and hits of each."""
+        both = self.both[a, b]
+        return {"both": both, "only_a": self.both[a, a] - both, "only_b": self.both[b, b] - both,
+                "hits_a": self.both[a, a], "hits_b": self.both[b, b]}

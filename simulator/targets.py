@@ -46,7 +46,12 @@ class Method(str, Enum):
 
 
 COMPARATORS = (">=", ">", "<", "<=", "between")
-GROUPS = ("economy", "science", "society", "environment", "infrastructure", "party")
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name_en: str = Field(min_length=1)
+    name_vi: str = Field(min_length=1)
 
 
 class _Registry(BaseModel):
@@ -84,8 +89,6 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.group not in GROUPS:
-            raise ValueError(f"group '{self.group}' is not one of {', '.join(GROUPS)}")
         if self.method is Method.QUALITATIVE:
             return self
         if self.comparator not in COMPARATORS:
@@ -156,6 +159,7 @@ class Registry:
     base_year: int
     target_year: int
     targets: tuple[Target, ...]
+    groups: dict[str, tuple[str, str]]  # id -> (English, Vietnamese name), the registry's [group.<id>] tables
 
 
 def value_unit(target: Target, metric_unit: str) -> str:
@@ -210,9 +214,19 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
     """
     path = Path(path)
     raw = read_toml(path, what="target registry")
-    unknown = set(raw) - {"registry", "target"}
+    unknown = set(raw) - {"registry", "group", "target"}
     if unknown:
-        raise InputError(f"unknown section(s) {sorted(unknown)}; expected 'registry' and 'target'", file=path)
+        raise InputError(f"unknown section(s) {sorted(unknown)}; expected 'registry', 'group' and 'target'", file=path)
+    groups = {}
+    for gid, table in (raw.get("group") or {}).items():
+        try:
+            group = _Group(**table) if isinstance(table, dict) else _Group()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(first["msg"], file=path, key=f"group.{gid}." + ".".join(map(str, first["loc"]))) from None
+        groups[gid] = (group.name_en, group.name_vi)
+    if not groups:
+        raise InputError("no [group.<id>] tables: name the registry's groups of targets (name_en, name_vi)", file=path)
     try:
         meta = _Registry(**raw.get("registry", {}))
     except ValidationError as exc:
@@ -230,6 +244,9 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
             raise InputError(msg, file=path, key=f"{label}{'.' + loc if loc else ''}") from None
         if target.id in seen:
             raise InputError(f"duplicate id '{target.id}'", file=path, key=label)
+        if target.group not in groups:
+            raise InputError(f"group '{target.group}' is not one of the registry's groups {', '.join(groups)}",
+                             file=path, key=f"{label}.group")
         seen.add(target.id)
         if target.method is not Method.QUALITATIVE:
             _check_metric(target, metric_units, simulated, file=path, label=label)
@@ -239,4 +256,5 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
         targets.append(target)
     if not targets:
         raise InputError("the registry has no [[target]] rows", file=path)
-    return Registry(str(path), meta.title_en, meta.title_vi, meta.source, meta.base_year, meta.target_year, tuple(targets))
+    return Registry(str(path), meta.title_en, meta.title_vi, meta.source, meta.base_year, meta.target_year, tuple(targets),
+                    groups)

@@ -34,6 +34,7 @@ def write_registry(tmp_path):
     def write(row: str) -> Path:
         path = tmp_path / "reg.toml"
         path.write_text('[registry]\ntitle_en = "t"\ntitle_vi = "t"\nsource = "s"\nbase_year = 2025\ntarget_year = 2030\n'
+                        '[group.economy]\nname_en = "economy"\nname_vi = "kinh tế"\n'
                         '[[target]]\nid = "1a"\nnumber = 1\ngroup = "economy"\nname_en = "n"\nname_vi = "n"\n' + row,
                         encoding="utf-8")
         return path

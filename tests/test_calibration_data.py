@@ -161,7 +161,7 @@ def test_config_without_sources_keeps_every_prior(tmp_path):
     (tmp_path / "priors.toml").write_bytes((REPO / "calibration" / "priors.toml").read_bytes())
     out = calibrate(config)
     assert set(out.run.entries) <= {"production.disaster_probability"}  # from the config's record alone
-    assert "production.tfp_growth_mean" in out.run.fallbacks
+    assert "production.trend_growth" in out.run.fallbacks
     (tmp_path / "parameters.toml").write_text(out.text, encoding="utf-8")
     cal = load_calibration(tmp_path / "parameters.toml")
     assert cal.parameters["demography.population_growth_mean"].value == -0.0012

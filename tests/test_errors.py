@@ -39,7 +39,7 @@ def test_negative_path_count_in_file(capsys, write_scenario):
 
 def test_share_above_one(capsys, write_scenario):
     path = write_scenario("[levers]\ninvestment_share = 1.5\n")
-    assert_cli_fails(capsys, [str(path), "--no-write"], "variant.toml", "levers.investment_share", "less than or equal to 1")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "variant.toml", "levers.investment_share", "must lie in [0.0, 1.0]")
 
 
 def test_share_above_one_from_the_command_line(capsys):
@@ -49,7 +49,7 @@ def test_share_above_one_from_the_command_line(capsys):
 
 def test_lever_list_of_wrong_length(capsys, write_scenario):
     path = write_scenario("[levers]\ninvestment_share = [0.3, 0.4]\n")
-    assert_cli_fails(capsys, [str(path), "--no-write"], "levers.investment_share", "one share per simulated year")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "levers.investment_share", "one per simulated year")
 
 
 def test_unknown_parameter_override(capsys, write_scenario):

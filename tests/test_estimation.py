@@ -11,14 +11,14 @@ import pytest
 from simulator import draws
 from simulator.engine import parameter_values
 from simulator.estimation.calibrate import CalibrationRun, Entry
-from simulator.estimation.estimators import (ar1, panel_growth, perpetual_inventory, random_walk_drift,
-                                             residual_correlation, steady_state_capital_output, student_t_df)
+from simulator.estimation.estimators import ar1, panel_growth, random_walk_drift, residual_correlation, student_t_df
 from simulator.estimation.pipeline import calibrate
 from simulator.estimation.writer import read_priors, render
+from simulator.inputs import resolve
 from simulator.model import demography, production
 from simulator.model import prices as price_block
 from simulator.parameters import SHOCKS, correlation_matrix, load_calibration
-from simulator.runner import prepare
+from simulator.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "calibration" / "calibrate.toml"
@@ -64,7 +64,10 @@ def test_residual_correlation_recovers_shock_covariance():
     """Correlated shocks of the engine (draws.shocks) through two random walks: ρ recovered."""
     rho = 0.6
     corr = correlation_matrix([("population", "fx", rho)])
-    z = draws.shocks(3, 0, 1, len(YEARS), draws.correlation_factor(corr), student_t_df=0.0, block_size=1)[0]
+    contract = draws.RandomContract(seed=3, block_size=1, horizon=len(YEARS), parameters=(), satellite_parameters=(),
+                                    correlation=tuple(map(tuple, corr)), student_t_df=0.0, satellite_shocks=0,
+                                    count_dispersions=(), prior_ids=(), beta_shapes=())
+    z = draws.draw(contract, [(0, 1)]).shocks[:, :, 0].T  # (years, k)
     i, j = SHOCKS.index("population"), SHOCKS.index("fx")
     a = pd.Series(np.cumsum(0.01 + 0.02 * z[:, i]), index=YEARS)
     b = pd.Series(np.cumsum(0.03 + 0.05 * z[:, j]), index=YEARS)
@@ -86,19 +89,6 @@ def test_panel_growth_recovers_a_disaster_year():
     _within(fit.year_effects[1950], np.log1p(-loss))
     for k, (unit, mean) in enumerate(means.items()):
         assert abs(fit.unit_means[unit] - mean) < 3 * np.sqrt(fit.unit_cov[k, k])
-
-
-def test_perpetual_inventory_matches_the_capital_equation_and_the_steady_state():
-    s, delta, g = 0.3, 0.05, 0.07
-    output = 100 * np.exp(g * np.arange(200))
-    k0 = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=g) * output[0]
-    k = perpetual_inventory(s * output[:-1], depreciation_rate=delta, initial_capital=k0)
-    step = k0
-    for t in range(1, 6):
-        step = production.capital_next(step, s * output[t - 1], depreciation_rate=delta)
-        assert k[t] == pytest.approx(step)
-    # exact discrete steady state: K/Y = s / (e^g − 1 + δ), the log form s/(δ + g) to first order
-    assert k[-1] / output[-1] == pytest.approx(s * np.exp(-g) / (1 - (1 - delta) * np.exp(-g)), rel=1e-6)
 
 
 def test_student_t_df_detects_tails_and_leaves_normal_alone():
@@ -145,29 +135,17 @@ def test_estimate_outside_the_model_range_is_clipped_with_a_note(shipped):
 
 def test_engine_draws_parameters_with_their_standard_errors(base_scenario):
     """Parameter uncertainty: per-path draws with mean ≈ value and sd ≈ se; off = one value."""
-    setup, _ = prepare(base_scenario)
-    name = "production.tfp_growth_mean"
-    entry = setup.calibration.parameters[name]
-    drawn = parameter_values(replace(setup, block_size=20_000), 0, 20_000)[name]
-    assert drawn.shape == (20_000, 1)
+    scenario = load_scenario(REPO / "scenarios" / "base.toml", block_size=20_000)
+    inputs = resolve(scenario)
+    name = "production.trend_growth"
+    entry = inputs.calibration.parameters[name]
+    drawn = parameter_values(inputs, draws.draw(inputs.contract, [(0, 20_000)]))[name]
+    assert drawn.shape == (20_000,)
     assert np.mean(drawn) == pytest.approx(entry.value, abs=4 * entry.se / np.sqrt(20_000))
     assert np.std(drawn) == pytest.approx(entry.se, rel=0.05)
-    fixed = parameter_values(replace(setup, parameter_uncertainty=False), 0, 100)[name]
+    fixed_inputs = resolve(load_scenario(REPO / "scenarios" / "base.toml", parameter_uncertainty=False))
+    fixed = parameter_values(fixed_inputs, draws.draw(fixed_inputs.contract, [(0, 100)]))[name]
     assert fixed == entry.value
-
-
-def test_pim_capital_output_ratio_on_a_balanced_path():
-    """Investment growing at g from its steady state keeps K/Y at the steady state (discrete form)."""
-    from simulator.estimation.calibrate import _pim_ratio
-
-    s, delta, g = 0.3, 0.05, 0.07
-    years = np.arange(2000, 2015)
-    output = 100 * np.exp(g * (years - 2000))
-    entry = _pim_ratio(pd.Series(s * output, index=years), output[-1], s, delta, g)
-    exact = s * np.exp(-g) / (1 - (1 - delta) * np.exp(-g))
-    start = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=g)
-    assert min(exact, start) - 1e-9 <= entry.value <= max(exact, start) + 1e-9
-    assert entry.sample == "2000–2014"
 
 
 def test_ar1_dummy_measures_a_one_year_shock():

@@ -1,6 +1,7 @@
 """Properties of the linked model that must hold for any admissible input."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -8,7 +9,8 @@ from simulator.evaluate import judge, target_values
 from simulator.metrics import CATALOGUE
 from simulator.model.transforms import expit, logit
 from simulator.parameters import load_calibration
-from simulator.runner import run_scenario
+from simulator.model.production import steady_state_capital_output, tfp_trend_growth
+from simulator.runner import run
 from simulator.scenario import Levers, MonteCarlo
 from simulator.targets import Kind, Target
 
@@ -17,7 +19,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 def _paths(scenario, *, paths=256, seed=1, **mc):
     montecarlo = MonteCarlo(**{**scenario.montecarlo.model_dump(), "paths": paths, "seed": seed, **mc})
-    return run_scenario(scenario.model_copy(update={"montecarlo": montecarlo}), keep_paths=True).full_paths
+    return run(scenario.model_copy(update={"montecarlo": montecarlo}), keep_paths=True).full_paths
 
 
 @SETTINGS
@@ -43,14 +45,20 @@ def test_zero_volatility_is_the_hand_computed_ltgm_path(base_scenario):
     cal = load_calibration(scenario.scenario.calibration)
     b = {k: v.value for k, v in cal.base.items()}
     p = {k: v.value for k, v in cal.parameters.items()}
-    alpha, delta = p["production.capital_share"], p["production.depreciation_rate"]
-    mu = p["production.tfp_growth_mean"] + 0.004
+    alpha, delta, trend = p["production.capital_share"], p["production.depreciation_rate"], p["production.trend_growth"]
+    history = p["production.investment_share_mean"]
+    g_h = p["labour.human_capital_return"] * p["labour.trained_share_logit_drift"] * b["trained_labour_share"] * (1 - b["trained_labour_share"])
+    g_e = p["demography.population_growth_mean"] + p["labour.employment_ratio_growth_mean"]
+    mu0 = (1 - alpha) * (trend - g_e - g_h)  # the Solow residual of the trend, written out
+    assert tfp_trend_growth(capital_share=alpha, output_growth=trend, employment_growth=g_e, human_capital_growth=g_h) == mu0
+    mu = mu0 + 0.004
     y = [b["grdp_current_bn_vnd"] / b["grdp_deflator_index"]]
-    k = [p["production.capital_output_ratio"] * y[0]]
+    k = [history / (delta + np.exp(trend) - 1) * y[0]]
+    assert steady_state_capital_output(investment_share=history, depreciation_rate=delta, growth=trend) * y[0] == pytest.approx(k[0], rel=1e-14)
     pop, ratio, trained = b["population_persons"], b["employed_persons"] / b["population_persons"], b["trained_labour_share"]
     h = np.exp(p["labour.human_capital_return"] * trained)
     a = y[0] / (k[0] ** alpha * (h * pop * ratio) ** (1 - alpha))
-    g, share = p["production.tfp_growth_initial"], b["investment_share"]
+    g, share = mu0 + p["production.base_year_growth"] - trend, history
     for _ in range(5):
         k.append((1 - delta) * k[-1] + share * y[-1])
         pop *= np.exp(p["demography.population_growth_mean"])
@@ -98,9 +106,11 @@ def test_base_year_equals_calibration_inputs(base_scenario):
     same = {name: name for name in ("grdp_current_bn_vnd", "population_persons", "employed_persons", "unemployment_rate",
                                     "urbanisation_rate", "trained_labour_share", "emp_share_agri", "emp_share_services",
                                     "emp_share_industry_construction", "share_agri", "share_industry", "share_construction",
-                                    "share_taxes", "share_services", "investment_share", "budget_revenue_bn_vnd",
+                                    "share_taxes", "share_services", "budget_revenue_bn_vnd",
                                     "exports_musd", "income_per_capita_month_mvnd", "usd_vnd")}
     same["deflator_index"] = "grdp_deflator_index"
     for metric, base_name in same.items():
         np.testing.assert_allclose(out[metric][:, 0], b[base_name], rtol=1e-12, err_msg=metric)
     np.testing.assert_allclose(out["grdp_per_capita_mvnd"][:, 0], b["grdp_current_bn_vnd"] * 1e3 / b["population_persons"])
+    # the base year's investment share is each path's own historical share (no 2025 figure)
+    assert np.unique(out["investment_share"][:, 0]).size > 1

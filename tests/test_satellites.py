@@ -14,7 +14,9 @@ from simulator.metrics import CATALOGUE, SATELLITE_CATALOGUE
 from simulator.model.transforms import expit, logit
 from simulator.satellites import equations as eq
 from simulator.satellites.calibration import load_satellite_calibration
-from simulator.satellites.engine import SatelliteSetup, satellite_block_draws
+from simulator.inputs import resolve
+from simulator.satellites.engine import counts, satellite_parameter_values
+from simulator.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SATELLITES = REPO / "calibration" / "satellites.toml"
@@ -78,15 +80,21 @@ def test_logit_trend_stays_inside_the_unit_interval(share, drift, shock):
     assert 0.0 <= float(expit(x)) <= 1.0
 
 
-def test_negative_binomial_counts_have_the_stated_mean_and_variance():
-    mean, size = 2_000.0, 4.0
-    counts = draws.negative_binomial_counts(7, 0, np.full((200_000, 1, 1), mean), np.array(size))
-    assert counts.mean() == pytest.approx(mean, rel=0.01)
-    assert counts.var() == pytest.approx(mean + mean**2 / size, rel=0.03)
+@pytest.mark.parametrize("mean, size", [(2_000.0, 4.0), (30.0, 8.0)])
+def test_counts_have_the_negative_binomial_mean_and_variance(mean, size):
+    """m·G/k + √(m·G/k)·ε with G ~ Gamma(k): mean m, variance m + m²/k (the NB2 moments)."""
+    rng = np.random.default_rng(7)
+    n = 400_000
+    gamma = rng.standard_gamma(size, (1, 1, n))
+    out = counts(np.full((1, 1, 1), mean), gamma, rng.standard_normal((1, 1, n)), np.array([size]), volatility_scale=1.0)
+    assert out.mean() == pytest.approx(mean, rel=0.01)
+    assert out.var() == pytest.approx(mean + mean**2 / size, rel=0.03)
+    assert np.all(out >= 0)
 
 
-def test_new_streams_leave_the_core_streams_alone():
+def test_stream_ids_are_fixed_and_distinct():
     assert [draws.Stream.SHOCKS, draws.Stream.STUDENT_SCALE, draws.Stream.DISASTERS, draws.Stream.PARAMETERS] == [0, 1, 2, 3]
+    assert [draws.Stream.COUNT_GAMMA, draws.Stream.COUNT_NOISE] == [10, 11]
     assert len({int(s) for s in draws.Stream}) == len(draws.Stream)
 
 
@@ -104,14 +112,12 @@ def test_core_paths_do_not_depend_on_the_satellites(write_scenario):
 
 def test_zero_volatility_logit_trends_are_the_hand_computed_path():
     cal = load_satellite_calibration(SATELLITES)
-    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, block_size=8, parameter_uncertainty=False, volatility_scale=0.0)
     out = simulator.run(REPO / "scenarios" / "base.toml", paths=20, keep_paths=True,
                         volatility_scale=0.0, parameter_uncertainty=False).full_paths
     for name in ("digital_economy_share", "forest_cover_rate", "rural_clean_water_households_share"):
         expected = expit(logit(cal.base[name].value) + 5 * cal.parameters[f"trends.{name}_drift"].value)
         np.testing.assert_allclose(out[name][:, -1], expected, rtol=1e-12)
-    draws_ = satellite_block_draws(setup, 0, 4)
-    np.testing.assert_allclose(draws_.counts[:, :, 1], cal.parameters["housing.completions_mean"].value)
+    np.testing.assert_allclose(out["social_housing_completed_dwellings"][:, 1:], cal.parameters["housing.completions_mean"].value)
 
 
 def test_hdi_path_is_linked_to_the_core_income():
@@ -140,8 +146,8 @@ def test_satellite_calibration_errors_name_file_and_key(tmp_path, edit, fragment
 
 def test_satellite_volatility_scale_is_applied():
     cal = load_satellite_calibration(SATELLITES)
-    setup = SatelliteSetup(calibration=cal, horizon=5, seed=1, block_size=8, parameter_uncertainty=False, volatility_scale=2.0)
-    params = satellite_block_draws(setup, 0, 3).params
+    inputs = resolve(load_scenario(REPO / "scenarios" / "base.toml", volatility_scale=2.0, parameter_uncertainty=False))
+    params = satellite_parameter_values(inputs, draws.neutral(inputs.contract, 3))
     assert params["poverty.sd"] == 2 * cal.parameters["poverty.sd"].value
     assert params["poverty.drift"] == cal.parameters["poverty.drift"].value
 

@@ -32,5 +32,8 @@ def test_tfp_contribution_by_hand():
 
 def test_realised_investment_share_has_mean_of_the_lever():
     z = np.random.default_rng(3).standard_normal(400_000)
-    share = production.realised_investment_share(0.4, realisation_sd=0.1, shock=z)
+    share = production.realised_investment_share(0.4, realisation=1.0, history_ratio=1.0, realisation_sd=0.1, shock=z)
     assert share.mean() == pytest.approx(0.4, rel=2e-3)
+    # the realisation lever and the path's history ratio scale the planned share
+    scaled = production.realised_investment_share(0.4, realisation=0.9, history_ratio=1.1, realisation_sd=0.1, shock=z)
+    np.testing.assert_allclose(scaled, np.minimum(share * 0.99, 1.0))

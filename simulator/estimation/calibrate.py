@@ -3,9 +3,10 @@
 :func:`estimate_parameters` returns an :class:`Entry` for every parameter the data support;
 every other parameter keeps its prior (``calibration/priors.toml``), and
 :attr:`CalibrationRun.fallbacks` says why for each parameter the estimation tried and could not
-make. The growth accounting (Solow 1957) and the steady-state capital–output ratio follow the
-World Bank LTGM (Loayza & Pennings 2018, WPS 8322); capital share, depreciation and the return
-to training are priors with their sources in the priors file.
+make. Only primitives are estimated: the quantities tied to them by the model's identities
+(the steady-state capital–output ratio and the Solow residual of the World Bank LTGM, Loayza &
+Pennings 2018, WPS 8322) are derived on every path by the engine. Capital share, depreciation
+and the return to training are priors with their sources in the priors file.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from ..model.transforms import alr, logit
 from .aggregate import aggregate, with_aggregates
 from .config import CalibrateConfig, Source
 from .data import Observations, series
-from .estimators import (Estimate, ar1, disaster_frequency, panel_growth, perpetual_inventory, pool_sd_with_prior,
-                         random_walk_drift, update_with_prior,
-                         residual_correlation, steady_state_capital_output, student_t_df)
+from .estimators import (Estimate, ar1, disaster_frequency, panel_growth, pool_sd_with_prior, random_walk_drift,
+                         residual_correlation, student_t_df, update_with_prior)
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class _Builder:
         self.priors: dict[str, dict] = priors["parameters"]
         self.priors_base = {name: float(v["value"]) for name, v in priors["base"].items()}
         self.trend: Estimate | None = None  # trend log growth of the merged unit, set by _growth
+        self.trend_source = ""
         self.entries: dict[str, Entry] = {}
         self.fallbacks: dict[str, str] = {}
         self.fits: dict[str, object] = {}
@@ -221,21 +222,21 @@ def _latest_weights(b: _Builder, regions) -> tuple[np.ndarray, int] | None:
     return row / row.sum(), year
 
 
-def _growth(b: _Builder) -> float | None:
+def _growth(b: _Builder) -> Estimate | None:
     """Trend growth, TFP scale, COVID loss and persistence; returns the trend log growth."""
     sample = b.config.sample
     dummies = tuple(sample.covid_years) + tuple(sample.rebound_years)
     spec = b.source("real_growth")
     names = ("production.tfp_growth_sd", "production.disaster_output_loss")
     if spec is None:
-        b.fail(names + ("production.tfp_growth_mean",), "no [sources.real_growth] in the config")
+        b.fail(names + ("production.trend_growth",), "no [sources.real_growth] in the config")
         return None
     panel = {r: np.log1p(b.series(r, spec.indicator, spec)) for r in spec.regions}
     panel = {r: s for r, s in panel.items() if len(s)}
     weights = _latest_weights(b, list(panel))
     n_obs = sum(len(s) for s in panel.values())
     if weights is None or n_obs < len(panel) + len(dummies) + sample.min_changes:
-        b.fail(names + ("production.tfp_growth_mean",), "too few unit-years of real growth for the panel")
+        b.fail(names + ("production.trend_growth",), "too few unit-years of real growth for the panel")
         return None
     fit = panel_growth(panel, dummy_years=dummies)
     b.fits["real_growth"] = fit
@@ -245,7 +246,9 @@ def _growth(b: _Builder) -> float | None:
     trend = float(w @ means)
     trend_se = float(np.sqrt(w @ fit.unit_cov @ w))
     b.trend = Estimate(trend, trend_se, fit.sample,
-                       f"GRDP-weighted unit means (current-price shares of {weight_year}) of a panel OLS with unit and year dummies")
+                       f"GRDP-weighted unit means (current-price shares of {weight_year}) of a panel OLS with unit and year "
+                       "dummies; log points a year")
+    b.trend_source = described
     b.entries["production.tfp_growth_sd"] = _from_estimate(
         fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies; the "
         "units' shocks are larger than the merged unit's (averaging), so this errs on the wide side.")
@@ -274,7 +277,7 @@ def _growth(b: _Builder) -> float | None:
             b.entries["production.tfp_growth_persistence"] = _from_estimate(
                 ar.persistence, _describe(b.config, national), "National real growth as the proxy for persistence "
                 "(the units' growth series are too short and gapped for an AR(1)).")
-    return trend
+    return b.trend
 
 
 def _disaster_probability(b: _Builder) -> None:
@@ -288,104 +291,52 @@ def _disaster_probability(b: _Builder) -> None:
         "episodes of economy-wide contraction per year of record; binomial se √(p(1 − p)/n)")
 
 
-def _investment_and_capital(b: _Builder, trend: float | None) -> None:
+def _investment_share(b: _Builder) -> None:
+    """The historical investment share of GRDP, pooled over the unit-years with both series."""
     spec = b.source("investment")
-    names = ("production.investment_share_mean", "production.capital_output_ratio")
+    name = "production.investment_share_mean"
     if spec is None:
-        b.fail(names, "no [sources.investment] in the config")
+        b.fail((name,), "no [sources.investment] in the config")
         return
     pairs = []
     for region in spec.regions:
         both = pd.concat([b.series(region, spec.indicator, spec), b.series(region, "grdp_current")], axis=1).dropna()
         pairs += [(region, int(y), row.iloc[0], row.iloc[1]) for y, row in both.iterrows()]
-    if len(pairs) >= 2:
-        inv = np.array([p[2] for p in pairs])
-        grdp = np.array([p[3] for p in pairs])
-        ratios = inv / grdp
-        listed = ", ".join(f"{r} {y}" for r, y, _, _ in pairs)
-        b.entries["production.investment_share_mean"] = Entry(
-            float(inv.sum() / grdp.sum()), float(ratios.std(ddof=1) / np.sqrt(len(ratios))),
-            _describe(b.config, spec) + " and grdp_current", f"{listed} ({len(pairs)} unit-years)",
-            "Σ investment / Σ GRDP over unit-years with both; se = sd of the ratios/√n",
-            "Investment definitions differ between the sources (data README); few points.", assumption=True)
+    if len(pairs) < 2:
+        b.fail((name,), "fewer than 2 unit-years with both investment and GRDP")
+        return
+    inv = np.array([p[2] for p in pairs])
+    grdp = np.array([p[3] for p in pairs])
+    ratios = inv / grdp
+    listed = ", ".join(f"{r} {y}" for r, y, _, _ in pairs)
+    b.entries[name] = Entry(
+        float(inv.sum() / grdp.sum()), float(ratios.std(ddof=1) / np.sqrt(len(ratios))),
+        _describe(b.config, spec) + " and grdp_current", f"{listed} ({len(pairs)} unit-years)",
+        "Σ investment / Σ GRDP over unit-years with both; se = sd of the ratios/√n",
+        "Investment definitions differ between the sources (data README); few points. The engine derives the "
+        "base-year capital stock from it on every path (K/Y = s/(δ + e^g − 1)).", assumption=True)
+
+
+def _trend_and_base_year(b: _Builder, trend: Estimate | None) -> None:
+    """Trend growth g (a primitive: the engine derives K/Y and μ_A from it on every path) and the
+    base year's own growth (the gap the engine puts on the base year's TFP growth)."""
+    if trend is None:
+        b.fail(("production.trend_growth",), "no trend growth estimate")
     else:
-        b.fail(("production.investment_share_mean",), "fewer than 2 unit-years with both investment and GRDP")
-    s, delta = b.value("production.investment_share_mean"), b.value("production.depreciation_rate")
-    if trend is None:
-        b.fail(("production.capital_output_ratio",), "no trend growth estimate")
-        return
-    investment = b.series(b.config.merge.region, spec.indicator)
-    years = _longest_run(investment.index.to_numpy())
-    grdp = b.series(b.config.merge.region, "grdp_current")
-    deflator_spec = b.source("deflator")
-    deflator = b.series(deflator_spec.regions[0], deflator_spec.indicator, deflator_spec) if deflator_spec else pd.Series(dtype=float)
-    if len(years) >= b.config.sample.pim_min_years and years[-1] in grdp.index and set(years) <= set(deflator.index):
-        b.entries["production.capital_output_ratio"] = _pim_ratio(
-            investment.loc[years] / deflator.loc[years], grdp.loc[years[-1]] / deflator.loc[years[-1]], s, delta, trend)
-        return
-    ky = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=trend)
-    gradient = np.array([1.0 / (delta + trend), -s / (delta + trend) ** 2])
-    se = float(np.sqrt(gradient @ np.diag([b.se("production.investment_share_mean") ** 2, b.trend.se**2]) @ gradient))
-    b.entries["production.capital_output_ratio"] = Entry(
-        ky, se, "steady state of the LTGM capital equation with the estimated investment share and trend growth",
-        b.trend.sample, f"K/Y = s/(δ + g) = {s:.3f}/({delta:.3f} + {trend:.4f}); delta-method se",
-        f"Perpetual inventory needs {b.config.sample.pim_min_years} consecutive years of the merged unit's investment "
-        f"(with a deflator and the last year's GRDP); the data have {len(years)}.", assumption=True)
-
-
-def _longest_run(years: np.ndarray) -> np.ndarray:
-    """The longest run of consecutive years (the latest on a tie); empty if none."""
-    if len(years) == 0:
-        return years
-    breaks = np.flatnonzero(np.diff(years) != 1) + 1
-    runs = np.split(years, breaks)
-    return max(reversed(runs), key=len)
-
-
-def _pim_ratio(investment_real: pd.Series, grdp_real_last: float, s: float, delta: float, g: float) -> Entry:
-    """K/Y in the last investment year by perpetual inventory at constant prices.
-
-    K_0 = s/(δ + g)·Y_0 with Y_0 = I_0/s (the first year on its steady state); the influence of
-    that start fades as (1 − δ)^T.
-    """
-    first, last = int(investment_real.index[0]), int(investment_real.index[-1])
-    k0 = steady_state_capital_output(investment_share=s, depreciation_rate=delta, growth=g) * investment_real.iloc[0] / s
-    capital = perpetual_inventory(investment_real.to_numpy()[:-1], depreciation_rate=delta, initial_capital=k0)
-    return Entry(float(capital[-1] / grdp_real_last), None, "perpetual inventory on the merged unit's investment",
-                 f"{first}–{last}", "K_t = (1 − δ)K_{t−1} + I_{t−1} at constant prices (the deflator source), "
-                 "K_0 = s/(δ + g)·I_0/s", f"K/Y of {last}, used for the base year.", assumption=True)
-
-
-def _growth_accounting(b: _Builder, trend: float | None) -> None:
-    """TFP growth as the Solow residual of trend growth on a balanced path (g_K = g_Y)."""
-    if trend is None:
-        return
-    alpha, alpha_se = b.value("production.capital_share"), b.se("production.capital_share")
-    g_e = b.value("demography.population_growth_mean") + b.value("labour.employment_ratio_growth_mean")
-    g_e_se = float(np.hypot(b.se("demography.population_growth_mean"), b.se("labour.employment_ratio_growth_mean")))
-    trained = b.priors_base["trained_labour_share"]
-    psi = b.value("labour.human_capital_return")
-    g_h = psi * b.value("labour.trained_share_logit_drift") * trained * (1 - trained)
-    residual = trend - g_e - g_h
-    mean = (1 - alpha) * residual
-    se = float(np.sqrt(((1 - alpha) * b.trend.se) ** 2 + ((1 - alpha) * g_e_se) ** 2 + (residual * alpha_se) ** 2))
-    b.entries["production.tfp_growth_mean"] = Entry(
-        mean, se, "Solow residual: trend real growth (growth panel), employment (population and employment-ratio "
-        "drifts), human capital (trained-share drift × return), capital share (prior)", b.trend.sample,
-        f"μ_A = (1 − α)(g − g_E − g_h) on a balanced path (g_K = g): g = {trend:.4f}, g_E = {g_e:.4f}, "
-        f"g_h = {g_h:.4f}, α = {alpha}; delta-method se",
-        "Trend growth excludes the COVID and rebound years, which the disaster component carries.")
+        b.entries["production.trend_growth"] = Entry(
+            trend.value, trend.se, b.trend_source, trend.sample, trend.method,
+            "Trend growth excludes the COVID and rebound years, which the disaster component carries.")
     merged = b.source("merged_growth")
     if merged is None:
+        b.fail(("production.base_year_growth",), "no [sources.merged_growth] in the config")
         return
     x = np.log1p(b.series(merged.regions[0], merged.indicator, merged))
     if len(x) and int(x.index[-1]) == b.config.sample.base_year:
-        gap = float(x.iloc[-1]) - trend
-        b.entries["production.tfp_growth_initial"] = Entry(
-            mean + gap, None, _describe(b.config, merged), f"{b.config.sample.base_year}",
-            f"μ_A + (g_base − g): base-year growth {float(np.expm1(x.iloc[-1])):.4f} against the trend, all of the gap put on TFP")
+        b.entries["production.base_year_growth"] = Entry(
+            float(x.iloc[-1]), None, _describe(b.config, merged), f"{b.config.sample.base_year}",
+            f"ln(1 + real growth of the base year) = ln(1 + {float(np.expm1(x.iloc[-1])):.4f})")
     else:
-        b.fail(("production.tfp_growth_initial",), f"no real growth of the merged unit in {b.config.sample.base_year}")
+        b.fail(("production.base_year_growth",), f"no real growth of the merged unit in {b.config.sample.base_year}")
 
 
 def _prices(b: _Builder) -> None:
@@ -470,8 +421,8 @@ def estimate_parameters(config: CalibrateConfig, observations: Observations, pri
     _prices(b)
     trend = _growth(b)
     _disaster_probability(b)
-    _investment_and_capital(b, trend)
-    _growth_accounting(b, trend)
+    _investment_share(b)
+    _trend_and_base_year(b, trend)
     pooled = [np.asarray(r.dropna(), dtype=float) for r in b.residuals.values() if r is not None]
     if pooled:
         est = student_t_df(np.concatenate(pooled))

@@ -69,7 +69,6 @@ class SampleConfig(_Frozen):
     #: Fewest overlapping years of two residual series for an estimated correlation.
     min_overlap: int = Field(default=8, ge=4)
     #: Fewest consecutive investment years for a perpetual-inventory capital stock.
-    pim_min_years: int = Field(default=10, ge=2)
 
 
 class Source(_Frozen):

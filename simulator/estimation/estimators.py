@@ -263,29 +263,6 @@ def disaster_frequency(disaster_years, *, first: int, last: int) -> tuple[float,
     return episodes / n, episodes, n
 
 
-def steady_state_capital_output(*, investment_share, depreciation_rate, growth):
-    """K/Y on a balanced growth path, years of GRDP: K/Y = s / (δ + g).
-
-    From K_t = (1 − δ)K_{t−1} + s·Y_{t−1} with K and Y growing at g (log approximation);
-    the LTGM's initialisation (Loayza & Pennings 2018, World Bank WPS 8322).
-    """
-    return investment_share / (depreciation_rate + growth)
-
-
-def perpetual_inventory(investment: np.ndarray, *, depreciation_rate: float, initial_capital: float) -> np.ndarray:
-    """Capital stock K_t = (1 − δ)·K_{t−1} + I_{t−1}, array (T + 1,), K_0 = initial_capital.
-
-    ``investment`` is real investment of consecutive years, shape (T,).
-    """
-    weights = (1.0 - depreciation_rate) ** np.arange(len(investment) + 1)
-    out = np.empty(len(investment) + 1)
-    out[0] = initial_capital
-    # K_t = (1−δ)^t K_0 + Σ_{s<t} (1−δ)^{t−1−s} I_s, as one cumulative sum.
-    scaled = np.cumsum(investment / weights[1:])
-    out[1:] = weights[1:] * (initial_capital + scaled)
-    return out
-
-
 def residual_correlation(a: pd.Series, b: pd.Series, *, min_overlap: int) -> Estimate | None:
     """Pearson correlation of two residual series on their common years (None if too few).
 

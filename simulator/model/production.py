@@ -38,14 +38,46 @@ def tfp_level_for(output_level, capital, human_capital, employed, *, capital_sha
     return output_level / (capital**capital_share * (human_capital * employed) ** (1.0 - capital_share))
 
 
-def realised_investment_share(lever_share, *, realisation_sd, shock):
-    """Realised investment / GRDP (0–1): the lever times a mean-one lognormal realisation.
+def realised_investment_share(planned_share, *, realisation, history_ratio, realisation_sd, shock):
+    """Realised investment / GRDP (0–1) of one year.
 
-    s_t = s̄_t · exp(σ·z_t − σ²/2): plans are not met exactly (disbursement, private investors);
-    the lognormal keeps s_t positive and its mean at the lever.
+    s_t = min(s̄_t · ρ_t · r · exp(σ·z_t − σ²/2), 1): the planned share s̄_t (lever), the share of
+    the plan realised ρ_t (lever, 1 = as historically), the path's ratio r of its own historical
+    share to the calibrated one (what the statistics call s̄ was r·s̄ on this path, so every
+    variant carries the same uncertainty about it), and a mean-one lognormal yearly realisation
+    (disbursement, private projects).
     """
     factor = np.exp(realisation_sd * shock - 0.5 * realisation_sd**2)
-    return np.minimum(lever_share * factor, 1.0)
+    return np.minimum(planned_share * realisation * history_ratio * factor, 1.0)
+
+
+def steady_state_capital_output(*, investment_share, depreciation_rate, growth):
+    """K/Y on the balanced path of the capital equation, years of output.
+
+    From K_t = (1 − δ)K_{t−1} + s·Y_{t−1} with K and Y both growing by the factor e^g:
+    K/Y = s / (δ + e^g − 1), exact for the discrete equation (:func:`capital_next`); the LTGM
+    initialises capital this way (Loayza & Pennings 2018, World Bank WPS 8322, section 3).
+    ``growth`` is in log points a year.
+    """
+    return investment_share / (depreciation_rate + np.expm1(growth))
+
+
+def trained_share_growth_of_human_capital(*, return_to_training, logit_drift, trained_share):
+    """Trend log growth of human capital per worker, g_h = ψ·β·p(1 − p).
+
+    h = exp(ψ·p) with logit p drifting by β a year: d ln h / dt = ψ·dp/dt = ψ·β·p(1 − p) at the
+    share p (the derivative of the logistic curve).
+    """
+    return return_to_training * logit_drift * trained_share * (1.0 - trained_share)
+
+
+def tfp_trend_growth(*, capital_share, output_growth, employment_growth, human_capital_growth):
+    """Trend TFP growth, the Solow (1957) residual on a balanced path: μ_A = (1 − α)(g − g_E − g_h).
+
+    On a balanced path capital grows with output (g_K = g), so g = α·g + (1 − α)(g_E + g_h) + μ_A;
+    log points a year. The LTGM's TFP calibration (Loayza & Pennings 2018).
+    """
+    return (1.0 - capital_share) * (output_growth - employment_growth - human_capital_growth)
 
 
 def tfp_contribution(output_growth_log, capital_growth_log, employed_growth_log, *, capital_share):

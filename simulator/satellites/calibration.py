@@ -76,6 +76,10 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "housing.completions_dispersion": ("NB size", 0.01, 1e6),
 }
 
+#: The NB size of each over-dispersed count (order of simulator.satellites.engine.COUNTS): one number
+#: for all paths, since it shapes the counts' raw gamma draws (simulator.draws).
+COUNT_DISPERSIONS: tuple[str, ...] = ("science.patents_dispersion", "housing.completions_dispersion")
+
 #: Parameters that scale a shock: multiplied by the scenario's volatility_scale.
 SD_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETER_SPEC if n.endswith("_sd") or n == "poverty.sd")
 
@@ -90,11 +94,16 @@ class SatelliteCalibration:
     base: dict[str, Value]
     parameters: dict[str, Value]
 
-    def with_parameter_values(self, overrides: dict[str, float], *, origin: str) -> SatelliteCalibration:
-        """A copy with some parameter values replaced (scenario ``[satellite_parameters]``)."""
-        params = with_overrides(self.parameters, overrides, origin=origin, key_prefix="satellite_parameters",
+    def value(self, name: str) -> float:
+        return self.parameters[name].value
+
+    def with_values(self, *, parameters: dict[str, float], base: dict[str, float], origin) -> SatelliteCalibration:
+        """A copy with some parameter and base-year values replaced (scenario ``[satellite_parameters]``
+        and ``[satellite_base]``); ``origin(key)`` names the file that set each key."""
+        params = with_overrides(self.parameters, parameters, origin=origin, key_prefix="satellite_parameters",
                                 listed_in=_LISTED_IN)
-        return SatelliteCalibration(self.path, self.region, self.base_year, self.base, params)
+        values = with_overrides(self.base, base, origin=origin, key_prefix="satellite_base", listed_in=_LISTED_IN)
+        return SatelliteCalibration(self.path, self.region, self.base_year, values, params)
 
 
 def load_satellite_calibration(path: str | Path) -> SatelliteCalibration:

@@ -1,23 +1,22 @@
-"""Per-block draws and the year loop of the satellite models over one set of paths.
+"""The satellite models' parameters and year loop over one set of paths.
 
 The satellites run after the core model on the same paths: they read its series (population,
-income, deflator, GRDP per capita, real GRDP) and add their own. Their randomness comes from
-streams of :class:`simulator.draws.Stream` that the core never uses, drawn per block like the
-core's, so results are identical whatever the chunking and the core's numbers do not move.
+income, deflator, GRDP per capita, real GRDP) and add their own. Their raw draws come from the
+chunk's :class:`~simulator.draws.Draws` (streams the core never uses), so results are identical
+whatever the chunking, and the same draws serve every variant.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import draws
-from ..engine import METRIC_INPUTS, assumptions_behind
+from ..metrics import SATELLITE_CATALOGUE
 from ..model.transforms import expit, logit
-from ..parameters import Calibration
 from . import equations as eq
 from .calibration import (
+    COUNT_DISPERSIONS,
     LOGIT_TRENDS,
     SCHOOL_LEVELS,
     SD_PARAMETERS,
@@ -25,155 +24,96 @@ from .calibration import (
     SatelliteCalibration,
 )
 
-#: Satellite shocks, in the order of the last axis of the shock array (independent standard normals:
+if TYPE_CHECKING:
+    from ..draws import Draws
+    from ..inputs import Inputs
+
+#: Satellite shocks, in the order of the first axis of the shock array (independent standard normals:
 #: the satellites are linked to each other only through the core series they read).
 SHOCKS: tuple[str, ...] = ("poverty", "life_expectancy", "mean_years_schooling", "expected_years_schooling",
                            *STOCKS_PER_10K, *LOGIT_TRENDS, "publications")
 _SHOCK = {name: i for i, name in enumerate(SHOCKS)}
-#: Over-dispersed yearly counts, in the order of the last axis of the count array.
+#: Every satellite series, in the order they are stored (simulator.metrics.SATELLITE_CATALOGUE).
+SATELLITE_SERIES: tuple[str, ...] = tuple(SATELLITE_CATALOGUE)
+#: Over-dispersed yearly counts, in the order of the count draws (dispersions: calibration.COUNT_DISPERSIONS).
 COUNTS: tuple[str, ...] = ("patent_applications_and_grants_count", "social_housing_completed_dwellings")
 
 
-@dataclass(frozen=True)
-class SatelliteSetup:
-    """What :func:`simulate_satellites` needs besides the core series.
-
-    Attributes
-    ----------
-    calibration : SatelliteCalibration
-    horizon : int
-        Simulated years after the base year.
-    seed, block_size : int
-        The random-number contract (see :mod:`simulator.draws`).
-    parameter_uncertainty : bool
-        Draw every parameter with a standard error once per path.
-    volatility_scale : float
-        Multiplies every shock scale; 0 also replaces the counts by their means.
-    """
-
-    calibration: SatelliteCalibration
-    horizon: int
-    seed: int
-    block_size: int
-    parameter_uncertainty: bool
-    volatility_scale: float
-
-    @property
-    def uncertain_parameters(self) -> tuple[str, ...]:
-        if not self.parameter_uncertainty:
-            return ()
-        return tuple(sorted(n for n, v in self.calibration.parameters.items() if v.se))
-
-
-@dataclass(frozen=True)
-class SatelliteDraws:
-    """Draws of one block, or of a chunk (blocks in path order).
-
-    params : dict name -> float or array (paths, 1); shocks : (paths, H, len(SHOCKS)) view of
-    shock-major memory;
-    counts : (paths, H, len(COUNTS)) yearly counts for years 1..H.
-    """
-
-    params: dict
-    shocks: np.ndarray
-    counts: np.ndarray
-
-
-def chunk_draws(setup: SatelliteSetup, chunk: list[tuple[int, int]]) -> SatelliteDraws:
-    """The draws of a chunk of (block, paths) pairs, each block from its own streams, written into
-    one array per kind (no copy when the blocks are assembled)."""
-    total = sum(n for _, n in chunk)
-    shocks = np.empty((len(SHOCKS), setup.horizon, total))  # shock-major: see simulator.draws
-    counts = np.empty((total, setup.horizon, len(COUNTS)))
-    parts, first = [], 0
-    for block, n in chunk:
-        parts.append(satellite_block_draws(setup, block, n, shock_out=shocks[:, :, first: first + n],
-                                           count_out=counts[first: first + n]))
-        first += n
-    params = {}
-    for name, value in parts[0].params.items():
-        if isinstance(value, np.ndarray):
-            params[name] = np.concatenate([np.broadcast_to(p.params[name], (p.shocks.shape[0], 1)) for p in parts])
-        else:
-            params[name] = value
-    return SatelliteDraws(params, shocks.T, counts)
-
-
-def satellite_block_draws(setup: SatelliteSetup, block: int, n_paths: int, *, shock_out: np.ndarray | None = None,
-                          count_out: np.ndarray | None = None) -> SatelliteDraws:
-    """Parameters, normal shocks and negative-binomial counts of one block of paths.
-
-    ``shock_out`` (shock-major: len(SHOCKS), H, paths) and ``count_out`` (paths, H, len(COUNTS)), if given,
-    receive the draws.
-    """
-    cal = setup.calibration
-    params: dict = {name: v.value for name, v in cal.parameters.items()}
-    names = setup.uncertain_parameters
-    if names:
-        values = [cal.parameters[n] for n in names]
-        drawn = draws.parameter_draws(setup.seed, block, n_paths, np.array([v.value for v in values]),
-                                      np.array([v.se for v in values]), np.array([v.lower for v in values]),
-                                      np.array([v.upper for v in values]), stream=draws.Stream.SATELLITE_PARAMETERS, block_size=setup.block_size)
-        for j, name in enumerate(names):
-            params[name] = drawn[:, j: j + 1]
+def satellite_parameter_values(inputs: "Inputs", draws: "Draws") -> dict[str, float | np.ndarray]:
+    """Satellite parameters of each path: name -> float, or (paths,) for the drawn ones
+    (estimate + se·z, clipped to the bounds); shock scales times the volatility scale."""
+    cal = inputs.satellites
+    params: dict[str, float | np.ndarray] = {name: v.value for name, v in cal.parameters.items()}
+    for row, name in enumerate(inputs.contract.satellite_parameters):
+        v = cal.parameters[name]
+        params[name] = np.clip(v.value + v.se * draws.satellite_parameters[row], v.lower, v.upper)
     for name in SD_PARAMETERS:
-        params[name] = params[name] * setup.volatility_scale
-    shocks = draws.standard_normals(setup.seed, block, draws.Stream.SATELLITE_SHOCKS,
-                                    (n_paths, setup.horizon, len(SHOCKS)), block_size=setup.block_size, out=shock_out)
-    means = count_means(cal, params, n_paths, setup.horizon)
-    if setup.volatility_scale == 0:
-        counts = means
-        if count_out is not None:
-            count_out[...] = means
-            counts = count_out
-    else:
-        dispersion = np.stack([np.broadcast_to(params[name], (n_paths, 1))
-                               for name in ("science.patents_dispersion", "housing.completions_dispersion")], axis=-1)
-        counts = draws.negative_binomial_counts(setup.seed, block, means, dispersion, out=count_out)
-    return SatelliteDraws(params, shocks, counts)
+        params[name] = params[name] * inputs.volatility_scale
+    return params
 
 
-def count_means(cal: SatelliteCalibration, params: dict, n_paths: int, horizon: int) -> np.ndarray:
-    """Expected yearly counts (paths, H, 2): patents on an exponential trend from the base count,
-    social-housing completions at a constant yearly mean."""
-    t = np.arange(1, horizon + 1)
-    growth = np.broadcast_to(params["science.patents_growth"], (n_paths, 1))
-    patents = cal.base["patent_applications_and_grants_count"].value * np.exp(growth * t)
-    housing = np.broadcast_to(params["housing.completions_mean"], (n_paths, 1)) * np.ones(horizon)
-    return np.stack([patents, housing], axis=-1)
+def count_means(cal: SatelliteCalibration, params: dict, horizon: int) -> np.ndarray:
+    """Expected yearly counts (2, H, paths or 1): patents on an exponential trend from the base
+    count, social-housing completions at a constant yearly mean."""
+    t = np.arange(1, horizon + 1)[:, None]
+    patents = cal.base["patent_applications_and_grants_count"].value * np.exp(
+        np.atleast_1d(params["science.patents_growth"])[None, :] * t)
+    housing = np.broadcast_to(np.atleast_1d(params["housing.completions_mean"])[None, :], (horizon, patents.shape[1]))
+    return np.stack(np.broadcast_arrays(patents, housing))
+
+
+def counts(means: np.ndarray, gamma: np.ndarray, noise: np.ndarray, dispersion: np.ndarray, *, volatility_scale: float):
+    """Over-dispersed yearly counts with mean m and variance m + m²/k (the NB2 moments).
+
+    The gamma–Poisson mixture (Cameron & Trivedi 2013, *Regression Analysis of Count Data*, 2nd
+    ed., ch. 4): λ = m·G/k with G ~ Gamma(k) the raw draw, then the Poisson step in its normal
+    approximation λ + √λ·ε, floored at 0 (its error is small next to the gamma part once m is in
+    the tens, as for the counts here). Monotone in m on fixed draws, so variants stay paired.
+    With ``volatility_scale`` = 0 the counts are their means. (The NB's over-dispersion is not a
+    shock scale: any other volatility scale leaves it as calibrated.)
+
+    Parameters
+    ----------
+    means : (c, H, paths or 1); gamma, noise : (c, H, paths); dispersion : (c,)
+    """
+    if volatility_scale == 0:
+        return np.broadcast_to(means, gamma.shape).copy()
+    rate = means * gamma / np.asarray(dispersion)[:, None, None]
+    return np.maximum(rate + np.sqrt(rate) * noise, 0.0)
 
 
 def _col(value):
     return value[:, 0] if isinstance(value, np.ndarray) else value
 
 
-def simulate_satellites(setup: SatelliteSetup, core: dict[str, np.ndarray], sat: SatelliteDraws) -> dict[str, np.ndarray]:
+def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], params: dict,
+                        draws: "Draws", *, volatility_scale: float) -> dict[str, np.ndarray]:
     """Run the satellite models over the paths of ``core``.
 
     Parameters
     ----------
-    setup : SatelliteSetup
+    cal : SatelliteCalibration
     core : dict metric -> array (paths, H + 1)
-        The core model's series (:func:`simulator.engine.simulate_paths`).
-    sat : SatelliteDraws
-        This set of paths' satellite draws.
+        The core model's series.
+    params : dict
+        From :func:`satellite_parameter_values`.
+    draws : Draws
+        The chunk's raw draws (satellite shocks, count variates).
+    volatility_scale : float
+        0 puts the counts at their means (the other shock scales are in ``params`` already).
 
     Returns
     -------
     dict metric -> array (paths, H + 1), column 0 the base year
     """
-    cal = setup.calibration
     b = {name: v.value for name, v in cal.base.items()}
-    p = {name: _col(v) for name, v in sat.params.items()}
-    n, horizon = sat.shocks.shape[0], sat.shocks.shape[1]
-    out = {name: np.empty((horizon + 1, n)) for name in SATELLITE_METRIC_INPUTS}
-
-    # (years, shocks, paths) view of the shock-major memory: each year's shock of one indicator
-    # is contiguous (see simulator.draws)
-    shocks_by_year = sat.shocks.transpose(1, 2, 0)
+    p = {name: v for name, v in params.items()}
+    shocks = draws.satellite_shocks  # (k, H, paths): each indicator's shocks of one year are contiguous
+    n, horizon = draws.n_paths, draws.satellite_shocks.shape[1]
+    out = {name: np.empty((horizon + 1, n)) for name in SATELLITE_SERIES}
 
     def z(name, s):
-        return shocks_by_year[s, _SHOCK[name]]
+        return shocks[_SHOCK[name], s]
 
     population = core["population_persons"].T
     deflator = core["deflator_index"].T
@@ -190,8 +130,10 @@ def simulate_satellites(setup: SatelliteSetup, core: dict[str, np.ndarray], sat:
     school_weights = school_weights / school_weights.sum()
     out["patent_applications_and_grants_count"][0] = b["patent_applications_and_grants_count"]
     out["social_housing_completed_dwellings"][0] = b["social_housing_completed_dwellings"]
-    out["patent_applications_and_grants_count"][1:] = sat.counts[:, :, 0].T
-    out["social_housing_completed_dwellings"][1:] = sat.counts[:, :, 1].T
+    drawn = counts(count_means(cal, p, horizon), draws.count_gamma, draws.count_noise,
+                   np.array([p[name] for name in COUNT_DISPERSIONS]), volatility_scale=volatility_scale)
+    for j, name in enumerate(COUNTS):
+        out[name][1:] = drawn[j]
 
     for t in range(horizon + 1):
         if t > 0:
@@ -231,54 +173,3 @@ def simulate_satellites(setup: SatelliteSetup, core: dict[str, np.ndarray], sat:
         out["private_economy_grdp_real_bn_vnd"][t] = shares["private_economy_share"] * core["grdp_real_bn_vnd"][:, t]
         out["intl_scientific_publications_count"][t] = publications
     return {name: values.T for name, values in out.items()}
-
-
-def _trend_inputs(m: str) -> tuple[str, ...]:
-    return (f"base.{m}", f"trends.{m}_drift", f"trends.{m}_sd")
-
-
-# What each satellite series is computed from: satellite calibration names (``sat.base.x``,
-# ``sat.block.x``) and series of the core or of the satellites. Used to flag assumptions.
-SATELLITE_METRIC_INPUTS: dict[str, tuple[str, ...]] = {
-    "poverty_rate": ("sat.base.poverty_rate", "sat.poverty.income_elasticity", "sat.poverty.drift", "sat.poverty.sd",
-                     "income_per_capita_month_mvnd", "deflator_index"),
-    "life_expectancy_years": ("sat.base.life_expectancy_years", "sat.health.life_expectancy_slope", "sat.health.life_expectancy_sd"),
-    "healthy_life_expectancy_years": ("life_expectancy_years", "sat.health.healthy_to_total_life_expectancy"),
-    "mean_years_schooling": ("sat.base.mean_years_schooling", "sat.hdi.mean_years_schooling_slope", "sat.hdi.schooling_sd"),
-    "expected_years_schooling": ("sat.base.expected_years_schooling", "sat.hdi.expected_years_schooling_slope", "sat.hdi.schooling_sd"),
-    "gni_per_capita_ppp": ("grdp_per_capita_mvnd", "deflator_index", "sat.hdi.gni_to_grdp_ratio", "sat.hdi.ppp_vnd_per_dollar"),
-    "hdi_index": ("life_expectancy_years", "mean_years_schooling", "expected_years_schooling", "gni_per_capita_ppp"),
-    **{m: (f"sat.base.{m}", f"sat.stocks.{m}_growth", f"sat.stocks.{m}_sd", "population_persons") for m in STOCKS_PER_10K},
-    **{m: tuple("sat." + x for x in _trend_inputs(m)) for m in LOGIT_TRENDS},
-    "schools_national_standard_share": tuple(f"{level}_national_standard_share" for level in SCHOOL_LEVELS)
-                                       + tuple(f"sat.base.{level}_count" for level in SCHOOL_LEVELS),
-    "private_economy_grdp_real_bn_vnd": ("private_economy_share", "grdp_real_bn_vnd"),
-    "intl_scientific_publications_count": ("sat.base.intl_scientific_publications_count", "sat.science.publications_growth",
-                                           "sat.science.publications_sd"),
-    "patent_applications_and_grants_count": ("sat.base.patent_applications_and_grants_count", "sat.science.patents_growth",
-                                             "sat.science.patents_dispersion"),
-    "social_housing_completed_dwellings": ("sat.base.social_housing_completed_dwellings", "sat.housing.completions_mean",
-                                           "sat.housing.completions_dispersion"),
-}
-
-
-def satellite_assumptions(metric: str, calibration: SatelliteCalibration, core: Calibration) -> list[str]:
-    """Calibration entries marked ``assumption = true`` that a satellite series rests on, transitively
-    through the core series it reads (core names as in :func:`simulator.engine.assumptions_behind`,
-    satellite names prefixed ``sat.``)."""
-    found, seen, stack = set(), set(), [metric]
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in SATELLITE_METRIC_INPUTS:
-            stack.extend(SATELLITE_METRIC_INPUTS[name])
-        elif name in METRIC_INPUTS:
-            found.update(assumptions_behind(name, core))
-        elif name.startswith("sat.base."):
-            if calibration.base[name[9:]].assumption:
-                found.add(name)
-        elif name.startswith("sat.") and calibration.parameters[name[4:]].assumption:
-            found.add(name)
-    return sorted(found)
