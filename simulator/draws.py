@@ -7,7 +7,8 @@ draws its whole block, path axis last, and keeps the paths it needs, so the firs
 block are the same whether the block is used whole or cut short (the last block may be partial)
 and each series' values for one year are contiguous, as the vectorised equations read them.
 
-The draws are raw: standard normals for the parameters, uniforms for the disasters, standard
+The draws are raw: standard normals for the parameters (mapped to their truncated normals by
+:func:`truncated_normal` in the engine), uniforms for the disasters, standard
 gamma and normal variates for the counts. The engine turns them into values with each
 variant's own means and scales (:mod:`simulator.engine`), so one :class:`Draws` serves every
 variant whose :class:`RandomContract` is the same: common random numbers. Nothing here knows a
@@ -20,6 +21,7 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 
 class Stream(IntEnum):
@@ -118,6 +120,21 @@ class Draws:
     @property
     def n_paths(self) -> int:
         return self.disaster_uniform.shape[1]
+
+
+def truncated_normal(z: np.ndarray, *, mean: float, se: float, lower: float, upper: float) -> np.ndarray:
+    """A normal around ``mean`` with scale ``se`` truncated to [lower, upper], from standard normals z.
+
+    x = μ + σ·Φ⁻¹(Φ(a) + Φ(z)·(Φ(b) − Φ(a))), a and b the bounds in units of σ: the inverse-CDF
+    map, monotone in z (so common random numbers stay common) and exact, with no mass piled on a
+    bound as a clip would put it. It is the posterior of the estimate under a flat prior on the
+    admissible range. Bounds more than 8 σ away are left alone (a clip only guards rounding).
+    """
+    a, b = (lower - mean) / se, (upper - mean) / se
+    if a < -8.0 and b > 8.0:
+        return np.clip(mean + se * z, lower, upper)
+    low, high = ndtr(a), ndtr(b)
+    return np.clip(mean + se * ndtri(low + ndtr(z) * (high - low)), lower, upper)
 
 
 def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .draws import Draws
+from .draws import Draws, truncated_normal
 from .errors import InputError
 from .inputs import Inputs
 from .levers import ResolvedLevers
@@ -77,7 +77,8 @@ class Outcomes:
 def parameter_values(inputs: Inputs, draws: Draws, *, fixed: dict | None = None) -> dict[str, float | np.ndarray]:
     """Core parameters of each path: name -> float, or (paths,) for the drawn and fixed ones.
 
-    A drawn primitive is clip(estimate + se·z, lower, upper); ``fixed`` replaces primitives by
+    A drawn primitive is a normal around its estimate with its standard error, truncated to its
+    bounds (:func:`simulator.draws.truncated_normal`); ``fixed`` replaces primitives by
     given values (a float, or an array (paths,)), e.g. the sample rows of a sensitivity analysis.
     Shock scales are multiplied by the scenario's volatility scale.
     """
@@ -85,7 +86,7 @@ def parameter_values(inputs: Inputs, draws: Draws, *, fixed: dict | None = None)
     params: dict[str, float | np.ndarray] = {n: v.value for n, v in cal.parameters.items()}
     for row, name in enumerate(inputs.contract.parameters):
         v = cal.parameters[name]
-        params[name] = np.clip(v.value + v.se * draws.parameters[row], v.lower, v.upper)
+        params[name] = truncated_normal(draws.parameters[row], mean=v.value, se=v.se, lower=v.lower, upper=v.upper)
     for name, value in (fixed or {}).items():
         if name in DERIVED:
             raise InputError(f"'{name}' is derived on every path: {DERIVED[name]}; fix the primitives instead",

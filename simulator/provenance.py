@@ -1,4 +1,4 @@
-"""One dependency graph: which inputs and levers every series rests on.
+"""One dependency graph: which inputs and levers every series rests on in its projected years.
 
 Nodes are series (``grdp_real_bn_vnd``), core calibration entries (``base.x``, ``block.x``),
 quantities derived on each path (``production.capital_output_ratio``, see
@@ -49,8 +49,9 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "trained_labour_share": ("base.trained_labour_share", "labour.trained_share_logit_drift",
                              "labour.trained_share_logit_sd", "lever.trained_share_boost"),
     "human_capital_index": ("trained_labour_share", "labour.human_capital_return"),
-    # the path's history ratio r = s_h/ŝ is 1 at the estimates: the share rests on the historical
-    # estimate's value only through a lever set to "historical"
+    # the path's history ratio r = s_h/ŝ is 1 at the estimates: the projected share rests on the
+    # historical estimate's value only through a lever set to "historical" (the base year's share
+    # is the path's historical share itself)
     "investment_share": ("lever.investment_share", "lever.investment_realisation", "production.investment_realisation_sd"),
     "capital_real_bn_vnd": ("production.capital_output_ratio", "production.depreciation_rate", "investment_share",
                             "grdp_real_bn_vnd", "base.grdp_current_bn_vnd", "base.grdp_deflator_index"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..draws import truncated_normal
 from ..metrics import SATELLITE_CATALOGUE
 from ..model.transforms import expit, logit
 from . import equations as eq
@@ -40,13 +41,14 @@ COUNTS: tuple[str, ...] = ("patent_applications_and_grants_count", "social_housi
 
 
 def satellite_parameter_values(inputs: "Inputs", draws: "Draws") -> dict[str, float | np.ndarray]:
-    """Satellite parameters of each path: name -> float, or (paths,) for the drawn ones
-    (estimate + se·z, clipped to the bounds); shock scales times the volatility scale."""
+    """Satellite parameters of each path: name -> float, or (paths,) for the drawn ones (a normal
+    around the estimate truncated to the bounds); shock scales times the volatility scale."""
     cal = inputs.satellites
     params: dict[str, float | np.ndarray] = {name: v.value for name, v in cal.parameters.items()}
     for row, name in enumerate(inputs.contract.satellite_parameters):
         v = cal.parameters[name]
-        params[name] = np.clip(v.value + v.se * draws.satellite_parameters[row], v.lower, v.upper)
+        params[name] = truncated_normal(draws.satellite_parameters[row], mean=v.value, se=v.se, lower=v.lower,
+                                        upper=v.upper)
     for name in SD_PARAMETERS:
         params[name] = params[name] * inputs.volatility_scale
     return params
