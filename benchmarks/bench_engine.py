@@ -1,34 +1,34 @@
-"""Throughput and memory of the full model; prints figures and ratios, never fails on timing.
+"""Throughput and memory of the full model, as the command line runs it; prints figures and
+ratios, never fails on timing.
 
 Usage::
 
-    python benchmarks/bench_engine.py                 # 1,000,000 paths of scenarios/base.toml
-    python benchmarks/bench_engine.py --paths 200000 --chunk-size 32768
+    .venv/bin/python benchmarks/bench_engine.py                 # 1,000,000 paths of scenarios/base.toml
+    .venv/bin/python benchmarks/bench_engine.py --paths 200000 --chunk-size 32768
 
-Reference measured in the same run: the time to draw the run's standard normals alone (the
-irreducible cost of the Monte Carlo), so the ratio "model / draws" is comparable across machines.
-Memory, at two path counts with the same chunk size, each in a fresh process: the peak of the
-memory numpy and Python allocate (tracemalloc, in a run of its own so that tracing does not slow
-the timed run) and the peak resident set (which also counts what the allocator keeps after a
-free, so it drifts up with the number of chunks). Bounded memory means the two traced peaks are
-equal.
+Every timed run is a fresh process started as ``simulate`` starts (the allocator setting of the
+command line, the BLAS threads the environment gives; the workers spawn with one BLAS thread
+each). Reference measured in the same run: the time to draw the chunk's raw variates alone on one
+core (:func:`simulator.draws.draw`, the irreducible cost of the Monte Carlo), so the ratio
+"model / draws" is comparable across machines. Memory, at two path counts with the same chunk
+size: the peak of what numpy and Python allocate (tracemalloc, in a run of its own) and the peak
+resident set. Bounded memory means the two traced peaks are equal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _one_run(paths: int, chunk: int, scenario: str, trace: bool) -> dict:
+def _one_run(paths: int, chunk: int, scenario: str, trace: bool, workers: int) -> dict:
     """Run in this process; report wall time, peak RSS and, if ``trace``, peak traced memory (MiB)."""
     import resource
     import tracemalloc
@@ -40,7 +40,7 @@ def _one_run(paths: int, chunk: int, scenario: str, trace: bool) -> dict:
     if trace:
         tracemalloc.start()
     start = time.perf_counter()
-    result = simulator.run(scenario, paths=paths, chunk_size=chunk)
+    result = simulator.run(scenario, paths=paths, chunk_size=chunk, workers=workers)
     elapsed = time.perf_counter() - start
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -48,63 +48,64 @@ def _one_run(paths: int, chunk: int, scenario: str, trace: bool) -> dict:
             "targets": sum(t.p_hit is not None for t in result.targets)}
 
 
-def _in_subprocess(paths: int, chunk: int, scenario: str, trace: bool = False) -> dict:
+def _in_subprocess(paths: int, chunk: int, scenario: str, *, trace: bool = False, workers: int = 1) -> dict:
     code = ("import json, sys; sys.path.insert(0, %r); from benchmarks.bench_engine import _one_run; "
-            "print(json.dumps(_one_run(%d, %d, %r, %r)))" % (str(REPO), paths, chunk, scenario, trace))
-    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    import os
-
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO, env={**os.environ, **env})
+            "print(json.dumps(_one_run(%d, %d, %r, %r, %d)))" % (str(REPO), paths, chunk, scenario, trace, workers))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+                         env=dict(os.environ))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _best(f, repeat: int = 3):
+    times, value = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = f()
+        times.append(time.perf_counter() - start)
+    return min(times), value
+
+
 def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
-    """Best-of-three seconds of each stage on one chunk of the scenario (where the time goes)."""
-    from simulator import runner
-    from simulator.engine import block_draws, simulate_paths
+    """Best-of-three seconds of each stage of the pipeline on one chunk (where the time goes)."""
+    import numpy as np
+
+    from simulator import draws
+    from simulator.engine import derived_values, parameter_values, _core
+    from simulator.evaluate import evaluate
+    from simulator.inputs import resolve
     from simulator.priors import prior_hits
-    from simulator.satellites.engine import chunk_draws, simulate_satellites
+    from simulator.runner import Variant, _Setup
+    from simulator.satellites.engine import satellite_parameter_values, simulate_satellites
     from simulator.scenario import load_scenario
 
-    loaded = load_scenario(scenario)
-    setup, registry = runner.prepare(loaded)
-    sat, priors = runner.prepare_extensions(loaded, setup, registry)
-    chunk = next(runner._chunks(chunk_size, setup.block_size, chunk_size))
-    factor = setup.shock_factor
-
-    def best(f):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            value = f()
-            times.append(time.perf_counter() - start)
-        return min(times), value
-
+    np.seterr(all="ignore")
+    inputs = resolve(load_scenario(scenario))
+    chunk = draws.chunks(chunk_size, inputs.contract.block_size, chunk_size)[0]
     out = {}
-    out["core draws"], parts = best(lambda: [block_draws(setup, b, n) for b, n in chunk])
-    shocks = np.concatenate([s.T for _, s, _ in parts], axis=2).T
-    params = {name: (np.concatenate([p[name] for p, _, _ in parts]) if isinstance(v, np.ndarray) else v)
-              for name, v in parts[0][0].items()}
-    disaster = np.concatenate([d for _, _, d in parts])
-    out["core model"], core = best(lambda: simulate_paths(setup, params, shocks, disaster))
-    if sat is not None:
-        out["satellite draws"], sat_draws = best(lambda: chunk_draws(sat, chunk))
-        out["satellite models"], _ = best(lambda: simulate_satellites(sat, core, sat_draws))
-    if priors is not None:
-        out["prior draws"], _ = best(lambda: [prior_hits(priors, seed=setup.seed, block=b, n_paths=n,
-                                                         block_size=setup.block_size) for b, n in chunk])
-    out["whole chunk"], _ = best(lambda: runner._simulate_chunk(setup, chunk, factor, sat, priors))
+    out["draws"], drawn = _best(lambda: draws.draw(inputs.contract, chunk))
+    base = {name: v.value for name, v in inputs.calibration.base.items()}
+
+    def parameters():
+        params = parameter_values(inputs, drawn)
+        params.update(derived_values(params, base))
+        return params
+
+    out["parameters"], params = _best(parameters)
+    out["core model"], core = _best(lambda: _core(inputs, params, base, drawn, inputs.levers))
+    sat_params = satellite_parameter_values(inputs, drawn)
+    out["satellite models"], sat = _best(lambda: simulate_satellites(inputs.satellites, core, sat_params, drawn,
+                                                                     volatility_scale=inputs.volatility_scale))
+    out["prior targets"], hits = _best(lambda: prior_hits(inputs.priors, drawn))
+    setup = _Setup(Variant(inputs))
+    series = {**core, **sat}
+    out["evaluation"], evaluation = _best(lambda: evaluate(setup.plan, series, hits))
+
+    def summarise():
+        summary = setup.empty()
+        summary.add(evaluation, series)
+
+    out["summaries"], _ = _best(summarise)
     return out
-
-
-def _draw_reference(paths: int, years: int, shocks: int) -> float:
-    rng = np.random.Generator(np.random.PCG64(0))
-    start = time.perf_counter()
-    block = 65536
-    for first in range(0, paths, block):
-        rng.standard_normal((min(block, paths - first), years, shocks))
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -113,30 +114,29 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=65_536)
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
     args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
-    from simulator.allocator import keep_freed_memory
-    from simulator.parameters import SHOCKS
-
-    keep_freed_memory()  # as the command line does
-
-    big = _in_subprocess(args.paths, args.chunk_size, args.scenario)
+    one = _in_subprocess(args.paths, args.chunk_size, args.scenario)
+    many = _in_subprocess(args.paths, args.chunk_size, args.scenario, workers=cores) if cores > 1 else one
     small = _in_subprocess(max(args.paths // 10, 1), args.chunk_size, args.scenario)
     big_traced = _in_subprocess(args.paths, args.chunk_size, args.scenario, trace=True)
     small_traced = _in_subprocess(max(args.paths // 10, 1), args.chunk_size, args.scenario, trace=True)
-    reference = _draw_reference(args.paths, 5, len(SHOCKS))
-    print(f"full model, {big['paths']:,} paths, chunk {args.chunk_size:,}, one thread: {big['seconds']:.2f} s "
-          f"({big['paths'] / big['seconds'] / 1e6:.2f} M paths/s), {big['targets']} targets evaluated")
-    print(f"reference: drawing the same {args.paths:,} × 5 × {len(SHOCKS)} normals alone: {reference:.2f} s")
-    print(f"ratio model / draws: {big['seconds'] / reference:.1f}")
     stages = _stages(args.scenario, args.chunk_size)
-    whole = stages.pop("whole chunk")
-    print(f"one chunk of {args.chunk_size:,} paths: {whole:.3f} s to simulate (then the summaries); of which "
-          + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in stages.items()))
+    chunks = args.paths / args.chunk_size
+    reference = stages["draws"] * chunks
+    print(f"full model, {one['paths']:,} paths, chunk {args.chunk_size:,}, {one['targets']} targets evaluated:")
+    print(f"  one process:      {one['seconds']:.2f} s ({one['paths'] / one['seconds'] / 1e6:.2f} M paths/s)")
+    print(f"  {cores} worker processes: {many['seconds']:.2f} s (speed-up {one['seconds'] / many['seconds']:.2f})")
+    print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
+          f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
+    print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")
+    print(f"one chunk of {args.chunk_size:,} paths, seconds by stage: "
+          + ", ".join(f"{name} {seconds:.3f}" for name, seconds in stages.items()))
     print(f"peak allocated (tracemalloc): {small_traced['traced_mib']:.0f} MiB at {small['paths']:,} paths, "
-          f"{big_traced['traced_mib']:.0f} MiB at {big['paths']:,} paths "
+          f"{big_traced['traced_mib']:.0f} MiB at {one['paths']:,} paths "
           f"(ratio {big_traced['traced_mib'] / small_traced['traced_mib']:.2f}; bounded memory keeps it at 1)")
-    print(f"peak resident set: {small['peak_mib']:.0f} MiB at {small['paths']:,} paths, {big['peak_mib']:.0f} MiB at "
-          f"{big['paths']:,} paths (ratio {big['peak_mib'] / small['peak_mib']:.2f}; includes what the allocator keeps)")
+    print(f"peak resident set: {small['peak_mib']:.0f} MiB at {small['paths']:,} paths, {one['peak_mib']:.0f} MiB at "
+          f"{one['paths']:,} paths (ratio {one['peak_mib'] / small['peak_mib']:.2f}; includes what the allocator keeps)")
 
 
 if __name__ == "__main__":

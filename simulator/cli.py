@@ -23,6 +23,8 @@ def _run_parser(sub) -> None:
     p.add_argument("--paths", type=int, help="number of Monte Carlo paths")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--chunk-size", type=int, help="paths held in memory at once (does not change results)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: every core from 400,000 paths, "
+                   "else 1); never changes a number")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key, e.g. --set levers.investment_share=0.45 (repeatable)")
     p.add_argument("--out", type=Path, help="output folder (default out/<scenario name>/)")
@@ -41,7 +43,8 @@ def _run(args) -> int:
     if args.paths is not None and args.paths <= 0:
         raise InputError(f"expected a positive number of paths, got {args.paths}", file="command line", key="--paths")
     started = time.perf_counter()
-    result = run(args.scenario, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size)
+    result = run(args.scenario, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size,
+                 workers=args.workers)
     elapsed = time.perf_counter() - started
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -4,14 +4,16 @@ For each chunk it draws once (:func:`simulator.draws.draw`), then for each varia
 (:func:`simulator.engine.simulate`), evaluates (:func:`simulator.evaluate.evaluate`) and adds to
 that variant's :class:`~simulator.summaries.Summary`, and counts the paired hits of every pair of
 variants (:class:`~simulator.summaries.PairedCounts`). Chunks are independent and their summaries
-merge exactly, so they can run in any order on several threads (``workers``) and the numbers are
-the same for any chunk size and worker count. Memory is bounded by ``workers`` chunks.
+merge exactly, so they can run in any order on several local processes (``workers``) and the
+numbers are the same for any chunk size and worker count. Memory is bounded by ``workers`` chunks.
 """
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -159,6 +161,42 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
     return summaries, paired, kept
 
 
+def _worker(variants: Sequence[Variant], work: list) -> tuple:
+    """One worker process: its share of the chunks, merged into one summary per variant."""
+    setups = [_Setup(v) for v in variants]
+    totals = [s.empty() for s in setups]
+    paired = PairedCounts(tuple(v.label for v in variants), setups[0].plan.ids)
+    for chunk in work:
+        summaries, pairs, _ = _run_chunk(setups, chunk, False)
+        for total, summary in zip(totals, summaries):
+            total.merge(summary)
+        paired.merge(pairs)
+    return totals, paired, [None] * len(setups)
+
+
+_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def _in_worker_processes(variants: Sequence[Variant], work: list, workers: int):
+    """Run the chunks on ``workers`` local processes, each on every workers-th chunk, yielding
+    each worker's merged summaries (few large results, not one per chunk). Processes are
+    spawned with one BLAS thread each, so two workers use two cores, not four."""
+    saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+    os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_worker, variants, work[w::workers]) for w in range(min(workers, len(work)))]
+            for future in futures:
+                yield future.result()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
                  keep_paths: bool = False, workers: int = 1) -> VariantRun:
     """Run several variants on the same draws: one draw per chunk, every variant on it.
@@ -173,8 +211,8 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     keep_paths : bool
         Keep every simulated path of every variant (memory grows with the path count).
     workers : int
-        Threads that run chunks side by side (numpy releases the GIL in its array loops and
-        random draws); the numbers do not depend on it.
+        Local processes that run chunks side by side (each on every workers-th chunk, merged at
+        the end); the numbers do not depend on it. With ``keep_paths`` the run is serial.
 
     Raises
     ------
@@ -216,10 +254,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
             if item is not None:
                 store.append(item)
 
-    if workers > 1 and len(work) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(lambda c: _run_chunk(setups, c, keep_paths), work):
-                absorb(part)
+    if workers > 1 and len(work) > 1 and not keep_paths:
+        for part in _in_worker_processes(variants, work, workers):
+            absorb(part)
     else:
         for chunk in work:
             absorb(_run_chunk(setups, chunk, keep_paths))
@@ -287,8 +324,20 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
                   full_parameters=full_parameters)
 
 
+#: From this many paths the command line runs on every core by default (starting a worker
+#: process costs about a second).
+PARALLEL_FROM_PATHS = 400_000
+
+
+def default_workers(paths: int) -> int:
+    """Worker processes for a run of ``paths`` paths: every core of this machine from
+    :data:`PARALLEL_FROM_PATHS` paths on, else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if paths >= PARALLEL_FROM_PATHS else 1
+
+
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,
-        levers: dict | None = None, parameters: dict | None = None, workers: int = 1, **settings) -> Result:
+        levers: dict | None = None, parameters: dict | None = None, workers: int | None = 1, **settings) -> Result:
     """Run a scenario and return its result.
 
     Parameters
@@ -304,8 +353,9 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         array shaped (paths,) or (years, paths).
     parameters : dict, optional
         Primitive parameters fixed to a number or a per-path array (paths,) instead of drawn.
-    workers : int
-        Threads running chunks side by side; never changes a number.
+    workers : int or None
+        Local processes running chunks side by side; never changes a number. None: every core
+        from 400,000 paths (:func:`default_workers`).
     **settings
         Monte Carlo options (``paths``, ``seed``, ``chunk_size``, ``block_size``,
         ``parameter_uncertainty``, ``volatility_scale``) and lever values as keywords, e.g.
@@ -324,4 +374,5 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
     else:
         loaded = load_scenario(scenario, overrides=overrides, **settings)
     inputs = resolve(loaded, levers=levers)
+    workers = default_workers(inputs.paths) if workers is None else workers
     return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers).results[0]

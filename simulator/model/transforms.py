@@ -5,6 +5,7 @@ of Compositional Data*, ch. 4)."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit as _expit
 
 
 def logit(p):
@@ -14,8 +15,9 @@ def logit(p):
 
 
 def expit(x):
-    """Inverse of :func:`logit`, numerically safe for large |x|."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+    """Inverse of :func:`logit`, 1 / (1 + e^(−x)), numerically safe for large |x| (scipy's ufunc,
+    several times faster than the tanh form here)."""
+    return _expit(np.asarray(x, dtype=float))
 
 
 def alr(shares, *, axis: int = -1):

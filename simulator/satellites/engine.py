@@ -84,8 +84,17 @@ def counts(means: np.ndarray, gamma: np.ndarray, noise: np.ndarray, dispersion: 
     return np.maximum(rate + np.sqrt(rate) * noise, 0.0)
 
 
-def _col(value):
-    return value[:, 0] if isinstance(value, np.ndarray) else value
+def _rows(params: dict, names) -> np.ndarray:
+    """Parameters of several indicators as rows (k, 1), or (k, paths) when any is drawn per path."""
+    values = [params[name] for name in names]
+    if any(np.ndim(v) for v in values):
+        return np.stack(np.broadcast_arrays(*values))
+    return np.array(values, dtype=float)[:, None]
+
+
+_TREND_ROW = {m: j for j, m in enumerate(LOGIT_TRENDS)}
+_TRENDS = slice(_SHOCK[LOGIT_TRENDS[0]], _SHOCK[LOGIT_TRENDS[-1]] + 1)
+_STOCKS = slice(_SHOCK[STOCKS_PER_10K[0]], _SHOCK[STOCKS_PER_10K[-1]] + 1)
 
 
 def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], params: dict,
@@ -124,9 +133,12 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     life = np.full(n, b["life_expectancy_years"])
     mys = np.full(n, b["mean_years_schooling"])
     eys = np.full(n, b["expected_years_schooling"])
-    stocks = {m: np.full(n, b[m] * population[0, 0] / 1e4) for m in STOCKS_PER_10K}
-    shares = {m: np.full(n, b[m]) for m in LOGIT_TRENDS}
-    logits = {m: np.full(n, float(logit(b[m]))) for m in LOGIT_TRENDS}  # the state: no logit of a share each year
+    # indicators of one kind move together: rows of one array, in SHOCKS order (contiguous shocks)
+    stocks = np.array([b[m] for m in STOCKS_PER_10K])[:, None] * population[0] / 1e4
+    stock_growth, stock_sd = (_rows(p, [f"stocks.{m}_{x}" for m in STOCKS_PER_10K]) for x in ("growth", "sd"))
+    logits = np.broadcast_to(logit(np.array([b[m] for m in LOGIT_TRENDS]))[:, None], (len(LOGIT_TRENDS), n))
+    trend_drift, trend_sd = (_rows(p, [f"trends.{m}_{x}" for m in LOGIT_TRENDS]) for x in ("drift", "sd"))
+    shares = expit(logits)
     publications = np.full(n, b["intl_scientific_publications_count"])
     school_weights = np.array([b[f"{level}_count"] for level in SCHOOL_LEVELS])
     school_weights = school_weights / school_weights.sum()
@@ -149,11 +161,9 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
                                        shock=z("mean_years_schooling", s))
             eys = eq.linear_trend_next(eys, slope=p["hdi.expected_years_schooling_slope"], sd=p["hdi.schooling_sd"],
                                        shock=z("expected_years_schooling", s))
-            for m in STOCKS_PER_10K:
-                stocks[m] = eq.stock_next(stocks[m], growth=p[f"stocks.{m}_growth"], sd=p[f"stocks.{m}_sd"], shock=z(m, s))
-            for m in LOGIT_TRENDS:
-                logits[m] = eq.logit_step(logits[m], drift=p[f"trends.{m}_drift"], sd=p[f"trends.{m}_sd"], shock=z(m, s))
-                shares[m] = expit(logits[m])
+            stocks = eq.stock_next(stocks, growth=stock_growth, sd=stock_sd, shock=shocks[_STOCKS, s])
+            logits = eq.logit_step(logits, drift=trend_drift, sd=trend_sd, shock=shocks[_TRENDS, s])
+            shares = expit(logits)
             publications = eq.stock_next(publications, growth=p["science.publications_growth"],
                                          sd=p["science.publications_sd"], shock=z("publications", s))
         gni = eq.gni_per_capita_ppp(grdp_per_capita_mvnd=core["grdp_per_capita_mvnd"][:, t], deflator_ratio=deflator[t] / deflator[0],
@@ -166,12 +176,12 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
         out["gni_per_capita_ppp"][t] = gni
         out["hdi_index"][t] = eq.hdi(life_expectancy_years=life, mean_years_schooling=mys,
                                      expected_years_schooling=eys, gni_per_capita_ppp=gni)
-        for m in STOCKS_PER_10K:
-            out[m][t] = eq.per_10k(stocks[m], population[t])
-        for m in LOGIT_TRENDS:
-            out[m][t] = shares[m]
+        for j, m in enumerate(STOCKS_PER_10K):
+            out[m][t] = eq.per_10k(stocks[j], population[t])
+        for j, m in enumerate(LOGIT_TRENDS):
+            out[m][t] = shares[j]
         out["schools_national_standard_share"][t] = sum(
-            w * shares[f"{level}_national_standard_share"] for w, level in zip(school_weights, SCHOOL_LEVELS))
-        out["private_economy_grdp_real_bn_vnd"][t] = shares["private_economy_share"] * core["grdp_real_bn_vnd"][:, t]
+            w * shares[_TREND_ROW[f"{level}_national_standard_share"]] for w, level in zip(school_weights, SCHOOL_LEVELS))
+        out["private_economy_grdp_real_bn_vnd"][t] = shares[_TREND_ROW["private_economy_share"]] * core["grdp_real_bn_vnd"][:, t]
         out["intl_scientific_publications_count"][t] = publications
     return {name: values.T for name, values in out.items()}
