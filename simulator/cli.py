@@ -15,6 +15,7 @@ from pathlib import Path
 from .allocator import keep_freed_memory
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
+from .planning import audit_command, compare_command, solve_command
 
 
 def _run_parser(sub) -> None:
@@ -60,7 +61,8 @@ def _run(args) -> int:
     return 0
 
 
-COMMANDS = {"run": (_run_parser, _run), "calibrate": calibrate_command, "backtest": backtest_command}
+COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": solve_command, "audit": audit_command,
+            "calibrate": calibrate_command, "backtest": backtest_command}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -121,6 +121,14 @@ class Draws:
     def n_paths(self) -> int:
         return self.disaster_uniform.shape[1]
 
+    def take(self, paths: np.ndarray) -> "Draws":
+        """The draws of some of the paths (indices into this chunk), e.g. the paths a root finder
+        is still working on."""
+        def cut(a):
+            return a[..., paths]
+        return Draws(first_path=self.first_path, **{f.name: cut(getattr(self, f.name)) for f in fields(self)
+                                                    if f.name != "first_path"})
+
 
 def truncated_normal(z: np.ndarray, *, mean: float, se: float, lower: float, upper: float) -> np.ndarray:
     """A normal around ``mean`` with scale ``se`` truncated to [lower, upper], from standard normals z.

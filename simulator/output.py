@@ -170,3 +170,12 @@ def _threshold_text(t) -> str:
         return f"{_number(t.threshold[0], t.unit)}–{_number(t.threshold[1], t.unit)}"
     period = f" ({t.period[0]}–{t.period[1]})" if t.kind != "level" and t.period else ""
     return f"{t.comparator} {_number(t.threshold, t.unit)}{period}"
+
+
+def write_files(directory: Path, files: dict[str, str]) -> list[Path]:
+    """Write a set of text files into ``directory``, each atomically; their paths, in order."""
+    written = []
+    for name, text in files.items():
+        write_atomic(directory / name, text)
+        written.append(directory / name)
+    return written

@@ -1,0 +1,285 @@
+"""The targets checked against each other with the identities that bind them, on the base year.
+
+Each check finds the targets it needs by their metric and kind (not by id, so any province's
+registry is audited the same way), puts them at their thresholds and tests an identity:
+
+- GRDP = GRDP per capita × population;
+- investment = investment share × GRDP;
+- GRDP = labour productivity × employment (what the floors imply for each other);
+- nominal = real × deflator: the deflator a current-price level target implies with its real
+  growth target, for GRDP and for productivity;
+- real GRDP growth = productivity growth × employment growth;
+- a level target and a growth target of the same series, from the same base value;
+- the structure targets as linear constraints on shares that sum to one
+  (:func:`scipy.optimize.linprog`: feasible or not).
+
+Statuses: ``consistent`` (the identity holds within the rounding or "about" tolerance),
+``implies`` (the targets are compatible, and together they require more than one of them says),
+``inconsistent`` (they contradict each other or the identity at their thresholds) and
+``not applicable`` (a target the check needs is not in the registry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linprog
+
+from .inputs import Inputs
+from .metrics import SERIES
+from .parameters import COMPOSITIONS
+from .targets import Kind, Method, Target, Transform, value_unit
+from .units import conversion_factor
+
+#: Relative gap within which an identity between exact thresholds counts as rounding.
+ROUNDING = 0.001
+
+CONSISTENT, IMPLIES, INCONSISTENT, NOT_APPLICABLE = "consistent", "implies", "inconsistent", "not applicable"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One identity tested on the registry's thresholds."""
+
+    name: str
+    identity: str
+    targets: tuple[str, ...]
+    status: str
+    message: str
+    values: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "identity": self.identity, "targets": list(self.targets), "status": self.status,
+                "message": self.message, "values": {k: float(v) for k, v in self.values.items()}}
+
+
+@dataclass(frozen=True)
+class Audit:
+    checks: tuple[Check, ...]
+    registry: str
+
+    @property
+    def exit_status(self) -> int:
+        """0 when no check is inconsistent, 1 otherwise (for a planning office's own checks)."""
+        return int(any(c.status == INCONSISTENT for c in self.checks))
+
+    def to_dict(self) -> dict:
+        return {"registry": self.registry, "inconsistent": sum(c.status == INCONSISTENT for c in self.checks),
+                "exit_status": self.exit_status, "checks": [c.to_dict() for c in self.checks]}
+
+
+class _Registry:
+    """The registry's quantitative targets, found by metric and kind, thresholds in engine units."""
+
+    def __init__(self, inputs: Inputs):
+        self.inputs = inputs
+        self.rows = [t for t in inputs.registry.targets if t.method in (Method.MODEL, Method.TREND) and t.metric in SERIES]
+        self.years = inputs.registry.target_year - inputs.registry.base_year
+
+    def find(self, metric: str, kinds: tuple[Kind, ...] = (Kind.LEVEL,)) -> Target | None:
+        for t in self.rows:
+            if t.metric == metric and t.kind in kinds and (t.kind is not Kind.LEVEL or (t.year or self.inputs.registry.target_year)
+                                                           == self.inputs.registry.target_year):
+                if t.kind is Kind.EVERY_YEAR and t.transform is not Transform.GROWTH:
+                    continue
+                return t
+        return None
+
+    def growth(self, metric: str) -> Target | None:
+        return self.find(metric, (Kind.AVERAGE_GROWTH, Kind.EVERY_YEAR))
+
+    def bounds(self, t: Target) -> tuple[float, float]:
+        """(floor, ceiling) in the engine's unit, -inf/inf where open."""
+        factor = conversion_factor(value_unit(t, SERIES[t.metric].unit), t.unit)
+        low, high = t.bounds
+        if t.comparator in (">", ">="):
+            return low / factor, np.inf
+        if t.comparator in ("<", "<="):
+            return -np.inf, high / factor
+        return low / factor, high / factor
+
+    def floor(self, t: Target) -> float:
+        return self.bounds(t)[0]
+
+    def tolerance(self, *targets: Target) -> float:
+        return max([ROUNDING] + [self.inputs.target_options.tolerance(t.id) for t in targets if t.approx])
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.{digits}g}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def _product(r: _Registry) -> Check:
+    name, identity = "GRDP = per capita × population", "GRDP (bn VND) = GRDP per capita (m VND) × population / 1,000"
+    grdp, pc, pop = r.find("grdp_current_bn_vnd"), r.find("grdp_per_capita_mvnd"), r.find("population_persons")
+    if not (grdp and pc and pop):
+        return Check(name, identity, (), NOT_APPLICABLE, "needs GRDP, GRDP per capita and population level targets")
+    implied = r.floor(pc) * r.floor(pop) / 1e3
+    gap = implied / r.floor(grdp) - 1
+    tol = r.tolerance(grdp, pc, pop)
+    values = {"grdp": r.floor(grdp), "per_capita_times_population": implied, "gap": gap, "tolerance": tol}
+    ids = (grdp.id, pc.id, pop.id)
+    if abs(gap) <= tol:
+        return Check(name, identity, ids, CONSISTENT, f"{_fmt(r.floor(pc))} × {_fmt(r.floor(pop))} / 1,000 = "
+                     f"{_fmt(implied)} against {_fmt(r.floor(grdp))} ({gap:+.2%}, within {tol:.1%})", values)
+    binding = grdp.id if gap < 0 else f"{pc.id} with {pop.id}"
+    return Check(name, identity, ids, INCONSISTENT, f"{pc.id} × {pop.id} gives {_fmt(implied)} against {grdp.id}'s "
+                 f"{_fmt(r.floor(grdp))} ({gap:+.2%}, beyond {tol:.1%}): {binding} is the stricter", values)
+
+
+def _investment(r: _Registry) -> Check:
+    name, identity = "investment = share × GRDP", "investment (bn VND) = investment share × GRDP (bn VND)"
+    inv, share, grdp = r.find("investment_current_bn_vnd"), r.find("investment_share"), r.find("grdp_current_bn_vnd")
+    if not (inv and share and grdp):
+        return Check(name, identity, (), NOT_APPLICABLE, "needs investment level and share targets and a GRDP target")
+    implied = r.floor(inv) / r.floor(grdp)
+    floor = r.floor(share)
+    tol = r.inputs.target_options.tolerance(share.id) if share.approx else 0.0
+    values = {"implied_share": implied, "share_floor": floor, "tolerance": tol}
+    ids = (inv.id, grdp.id, share.id)
+    text = f"{_fmt(r.floor(inv))} / {_fmt(r.floor(grdp))} = {_pct(implied)}"
+    if implied >= floor * (1 - tol):
+        return Check(name, identity, ids, CONSISTENT, f"{text}, at or above {share.id}'s {_pct(floor)}", values)
+    return Check(name, identity, ids, INCONSISTENT,
+                 f"meeting {inv.id} and {grdp.id} exactly gives {text} < {share.id}'s strict {_pct(floor)}: the share "
+                 f"needs investment of {_fmt(floor * r.floor(grdp))} or an \"about\" tolerance on {share.id}", values)
+
+
+def _productivity(r: _Registry) -> Check:
+    name, identity = "GRDP = productivity × employment", "GRDP (bn VND) = productivity (m VND/worker) × employed / 1,000"
+    grdp, prod, emp = r.find("grdp_current_bn_vnd"), r.find("labour_productivity_current_mvnd"), r.find("employed_persons")
+    if not (grdp and prod and emp):
+        return Check(name, identity, (), NOT_APPLICABLE, "needs GRDP, productivity and employment level targets")
+    most_workers = r.floor(grdp) * 1e3 / r.floor(prod)
+    values = {"employment_floor": r.floor(emp), "employment_at_grdp_and_productivity_floors": most_workers,
+              "productivity_at_grdp_and_employment_floors": r.floor(grdp) * 1e3 / r.floor(emp)}
+    ids = (grdp.id, prod.id, emp.id)
+    if r.floor(emp) <= most_workers:
+        return Check(name, identity, ids, IMPLIES,
+                     f"at {grdp.id}'s floor, {prod.id} holds with up to {_fmt(most_workers)} workers and {emp.id} asks "
+                     f"at least {_fmt(r.floor(emp))}: with both, productivity is "
+                     f"{_fmt(values['productivity_at_grdp_and_employment_floors'])} or less, above {prod.id}'s "
+                     f"{_fmt(r.floor(prod))}", values)
+    return Check(name, identity, ids, IMPLIES,
+                 f"{prod.id} × {emp.id} = {_fmt(r.floor(prod) * r.floor(emp) / 1e3)} > {grdp.id}'s floor: meeting both "
+                 f"implies GRDP above its target", values)
+
+
+def _deflators(r: _Registry) -> Check:
+    name = "nominal = real × deflator"
+    identity = "(1 + nominal growth) = (1 + real growth)(1 + deflator growth), GRDP and productivity"
+    cal = r.inputs.calibration
+    base = {k: v.value for k, v in cal.base.items()}
+    pairs = [("grdp_current_bn_vnd", "grdp_real_bn_vnd", base["grdp_current_bn_vnd"]),
+             ("labour_productivity_current_mvnd", "labour_productivity_real_mvnd",
+              base["grdp_current_bn_vnd"] * 1e3 / base["employed_persons"])]
+    implied, ids, values = [], [], {}
+    for nominal_metric, real_metric, start in pairs:
+        level, growth = r.find(nominal_metric), r.growth(real_metric)
+        if level and growth:
+            nominal = (r.floor(level) / start) ** (1 / r.years) - 1
+            deflator = (1 + nominal) / (1 + r.floor(growth)) - 1
+            implied.append((level.id, growth.id, nominal, deflator))
+            ids += [level.id, growth.id]
+            values[f"{level.id}_nominal_growth"], values[f"{level.id}_with_{growth.id}_deflator"] = nominal, deflator
+    if not implied:
+        return Check(name, identity, (), NOT_APPLICABLE, "needs a current-price level target with a real growth target")
+    trend = float(np.expm1(cal.value("prices.deflator_growth_mean")))
+    values["calibrated_deflator_trend"] = trend
+    parts = [f"{a} needs nominal growth of {_pct(n)}/yr from the base, so with {b} at its floor a deflator of {_pct(d)}/yr"
+             for a, b, n, d in implied]
+    text = "; ".join(parts) + f" (calibrated trend {_pct(trend)}/yr)"
+    if len(implied) == 2 and abs(implied[0][3] - implied[1][3]) > 0.005:
+        text += f": the targets assume deflators {_pct(abs(implied[0][3] - implied[1][3]))}/yr apart"
+    return Check(name, identity, tuple(ids), IMPLIES, text, values)
+
+
+def _growth_triangle(r: _Registry) -> Check:
+    name, identity = "GRDP growth = productivity growth × employment growth", "(1 + g_Y) = (1 + g_Y/E)(1 + g_E)"
+    g_y, g_p, emp = r.growth("grdp_real_bn_vnd"), r.growth("labour_productivity_real_mvnd"), r.find("employed_persons")
+    if not (g_y and g_p and emp):
+        return Check(name, identity, (), NOT_APPLICABLE, "needs real GRDP growth, real productivity growth and employment targets")
+    e0 = r.inputs.calibration.base["employed_persons"].value
+    g_e = (r.floor(emp) / e0) ** (1 / r.years) - 1
+    needed = (1 + r.floor(g_p)) * (1 + g_e) - 1
+    values = {"employment_growth_for_target": g_e, "real_growth_needed": needed, "real_growth_floor": r.floor(g_y)}
+    ids = (g_y.id, g_p.id, emp.id)
+    if needed <= r.floor(g_y) + 1e-12:
+        return Check(name, identity, ids, CONSISTENT, f"{g_p.id} at {_pct(r.floor(g_p))}/yr with employment growing "
+                     f"{_pct(g_e)}/yr to {emp.id} needs real growth of {_pct(needed)}/yr, within {g_y.id}", values)
+    return Check(name, identity, ids, IMPLIES, f"{g_p.id} above {_pct(r.floor(g_p))}/yr and employment growing "
+                 f"{_pct(g_e)}/yr to {emp.id} need real growth of {_pct(needed)}/yr: more than {g_y.id}'s "
+                 f"{_pct(r.floor(g_y))}", values)
+
+
+def _level_and_growth(r: _Registry) -> list[Check]:
+    checks = []
+    base = r.inputs.calibration.base
+    for level in [t for t in r.rows if t.kind is Kind.LEVEL]:
+        growth = r.growth(level.metric)
+        if growth is None or level.metric not in base or level.metric in ("grdp_real_bn_vnd",):
+            continue
+        start = base[level.metric].value
+        from_growth = start * (1 + r.floor(growth)) ** r.years
+        needed = (r.floor(level) / start) ** (1 / r.years) - 1
+        gap = from_growth / r.floor(level) - 1
+        tol = r.tolerance(level, growth)
+        name = f"level and growth of {level.metric}"
+        identity = f"level = base × (1 + growth)^{r.years}"
+        values = {"base": start, "level_from_growth": from_growth, "growth_for_level": needed, "gap": gap}
+        text = (f"from the base {_fmt(start)}, {growth.id}'s {_pct(r.floor(growth))}/yr gives {_fmt(from_growth)} "
+                f"against {level.id}'s {_fmt(r.floor(level))}, which needs {_pct(needed)}/yr")
+        status = CONSISTENT if abs(gap) <= tol else INCONSISTENT
+        if status == INCONSISTENT:
+            text += f" ({gap:+.1%}): the base or the aggregate of one of them differs"
+        checks.append(Check(name, identity, (level.id, growth.id), status, text, values))
+    return checks
+
+
+def _composition(r: _Registry, group: str, members: tuple[str, ...]) -> Check:
+    """Linear feasibility of the share targets of one composition (shares ≥ 0 summing to 1)."""
+    name = f"{group} structure sums to 100 %"
+    identity = " + ".join(members) + " = 1"
+    index = {m: i for i, m in enumerate(members)}
+    combos = {"share_industry_construction": ("share_industry", "share_construction")}
+    rows = []
+    for t in r.rows:
+        if t.kind is not Kind.LEVEL:
+            continue
+        parts = combos.get(t.metric, (t.metric,))
+        if not all(p in index for p in parts):
+            continue
+        low, high = r.bounds(t)
+        rows.append((t, [index[p] for p in parts], low, high))
+    if not rows:
+        return Check(name, identity, (), NOT_APPLICABLE, f"no share targets of the {group} structure")
+    a_ub, b_ub = [], []
+    for _, cols, low, high in rows:
+        coef = np.zeros(len(members))
+        coef[cols] = 1.0
+        if np.isfinite(high):
+            a_ub.append(coef), b_ub.append(high)
+        if np.isfinite(low):
+            a_ub.append(-coef), b_ub.append(-low)
+    res = linprog(np.zeros(len(members)), A_ub=np.array(a_ub), b_ub=np.array(b_ub), A_eq=np.ones((1, len(members))),
+                  b_eq=[1.0], bounds=[(0, 1)] * len(members), method="highs")
+    ids = tuple(t.id for t, *_ in rows)
+    floors = sum(low for _, cols, low, _ in rows if np.isfinite(low) and len(cols) == 1)
+    values = {"sum_of_single_floors": floors}
+    if res.status == 0:
+        example = ", ".join(f"{m} {_pct(x)}" for m, x in zip(members, res.x))
+        return Check(name, identity, ids, CONSISTENT, f"the bounds can hold together, e.g. {example}", values)
+    return Check(name, identity, ids, INCONSISTENT, "no shares summing to 100 % meet all of these bounds", values)
+
+
+def audit(inputs: Inputs) -> Audit:
+    """Every check on the inputs' registry and base year."""
+    r = _Registry(inputs)
+    checks = [_product(r), _investment(r), _productivity(r), _deflators(r), _growth_triangle(r), *_level_and_growth(r)]
+    checks += [_composition(r, group, members) for group, members in COMPOSITIONS.items()]
+    return Audit(tuple(checks), inputs.registry.path)

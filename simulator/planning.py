@@ -1,0 +1,310 @@
+"""``simulate compare``, ``simulate solve`` and ``simulate audit``: argument parsing, the terminal
+tables and the output files; the work is done by :mod:`simulator.compare`, :mod:`simulator.solve`
+and :mod:`simulator.audit`. Registered in :data:`simulator.cli.COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .inputs import resolve
+from .output import labels, write_files
+from .runner import Variant, default_workers, run_variants
+from .scenario import load_scenario
+
+
+def add_run_options(p, *, scenario: bool = True) -> None:
+    """The options of ``simulate FILE`` that every planning command takes."""
+    if scenario:
+        p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/base.toml")
+    p.add_argument("--paths", type=int, help="number of Monte Carlo paths")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--chunk-size", type=int, help="paths held in memory at once (does not change results)")
+    p.add_argument("--workers", type=int, help="local worker processes (never changes a number)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override a scenario key in every scenario file given (repeatable)")
+    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
+    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of target names in the tables")
+
+
+def _inputs(path, args):
+    if args.paths is not None and args.paths <= 0:
+        raise InputError(f"expected a positive number of paths, got {args.paths}", file="command line", key="--paths")
+    return resolve(load_scenario(path, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size))
+
+
+def _names(inputs, lang: str) -> dict[str, str]:
+    return {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in inputs.registry.targets}
+
+
+def _table(head: tuple, rows: list[tuple]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = "  ".join
+
+    def fmt(row):
+        return line(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    return "\n".join([fmt(head), line("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+def _short(text: str, width: int = 44) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _emit(args, payload: dict, text: str, files: dict[str, str], default_out: Path) -> None:
+    if args.format == "json":
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+    if not args.no_write:
+        written = write_files(args.out or default_out, files)
+        if args.format == "table":
+            print("Wrote " + ", ".join(str(p) for p in written))
+
+
+# ---------------------------------------------------------------- compare
+
+
+def _compare_parser(sub) -> None:
+    p = sub.add_parser("compare", help="policy variants on common random numbers: paired differences of P(hit)")
+    p.add_argument("scenarios", nargs="+", metavar="FILE", help="two or more scenario files; the first is the baseline")
+    add_run_options(p, scenario=False)
+    p.add_argument("--unpaired", action="store_true",
+                   help="allow variants whose calibration, registry or seed differ: separate draws, unpaired (wide) SEs")
+
+
+def _compare(args) -> int:
+    from .compare import from_run, from_separate_runs
+
+    if len(args.scenarios) < 2:
+        raise InputError("give at least two scenario files (the first is the baseline)", file="command line")
+    inputs = [_inputs(path, args) for path in args.scenarios]
+    first = inputs[0]
+    problems = []
+    for other in inputs[1:]:
+        differ = first.contract.differences(other.contract)
+        if other.calibration.path != first.calibration.path:
+            differ.append("calibration file")
+        if other.registry.path != first.registry.path:
+            differ.append("target registry")
+        if differ:
+            problems.append(f"{other.name}: {', '.join(differ)}")
+    files = tuple(i.source_file for i in inputs)
+    workers = args.workers or default_workers(first.paths * len(inputs))
+    if problems and not args.unpaired:
+        raise InputError("the variants cannot be paired (their differences would not be on the same draws): "
+                         + "; ".join(problems) + ". Use --unpaired for an unpaired comparison", file=args.scenarios[0])
+    if problems:
+        comparison = from_separate_runs([run_variants([Variant(i)], workers=workers).results[0] for i in inputs], files)
+    else:
+        comparison = from_run(run_variants([Variant(i) for i in inputs], workers=workers), files)
+    payload = comparison.to_dict()
+    default = Path("out") / ("compare_" + "_vs_".join(comparison.names))
+    csv = {"compare_targets.csv": comparison.targets_frame().to_csv(index=False, float_format="%.6g"),
+           "compare_series.csv": comparison.series_frame().to_csv(index=False, float_format="%.6g"),
+           "compare_groups.csv": comparison.groups_frame().to_csv(index=False, float_format="%.6g"),
+           "compare.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
+    _emit(args, payload, render_comparison(comparison, _names(first, args.lang), lang=args.lang), csv, default)
+    return 0
+
+
+def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
+    """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
+    words = labels(lang)
+    diffs = comparison.differences()
+    variants = comparison.names
+    head = (words["id"], words["target"]) + tuple(f"P {v}" for v in variants) + tuple(
+        f"Δ {v} [95 %]" for v in variants[1:]) + ("rank",)
+    rows = []
+    for j, target_id in enumerate(comparison.ids):
+        cells = [target_id, _short(names.get(target_id, target_id))]
+        cells += [f"{comparison.hits[v, j] / comparison.results[v].paths:.3f}" for v in range(len(variants))]
+        ranks = []
+        for name in variants[1:]:
+            d = diffs[name]
+            mark = "" if d["significant"][j] else " ~"
+            cells.append(f"{d['delta'][j]:+.3f} [{d['ci'][j, 0]:+.3f}, {d['ci'][j, 1]:+.3f}]{mark}")
+            rank = comparison._ranks(d).get(j)
+            ranks.append(str(rank) if rank else "")
+        cells.append(",".join(r for r in ranks if r) or "")
+        rows.append(tuple(cells))
+    kind = ("paired on the same draws: ΔP's SE from the paths on which the variants disagree"
+            if comparison.paired else "UNPAIRED: each variant on its own draws, SEs of independent proportions")
+    out = [f"Comparison of {len(variants)} variants, {comparison.paths:,} paths, seed {comparison.results[0].seed}; "
+           f"baseline '{variants[0]}' ({kind}).", _table(head, rows),
+           "'~' = the 95 % interval holds 0: inside the Monte Carlo noise, not ranked; rank = by |Δ| among the others."]
+    series = comparison.series_frame()
+    if not series.empty:
+        wide = series.pivot(index="metric", columns="variant", values="median")[list(variants)]
+        out.append(f"\nMedians in {int(series['year'].iloc[0])} (differences of medians):")
+        rows = [(m, "") + tuple(f"{wide.loc[m, v]:,.4g}" for v in variants) for m in wide.index]
+        out.append(_table(("series", "") + variants, rows))
+    groups = comparison.groups_frame()
+    p_all = groups.pivot(index="group", columns="variant", values="p_all")[list(variants)]
+    out.append("\nP(all targets of a group):")
+    out.append(_table(("group", "") + variants, [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}" for v in variants)
+                                                  for g in p_all.index]))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- solve
+
+
+def _solve_parser(sub) -> None:
+    p = sub.add_parser("solve", help="what it takes: the lever value at which P(hit) reaches a probability")
+    add_run_options(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--target", help="target id, e.g. 1c")
+    which.add_argument("--all", action="store_true", help="the 'what it takes' table: every simulated target")
+    p.add_argument("--lever", required=True, help="lever name (simulator/levers.py), e.g. investment_share")
+    p.add_argument("--probability", type=float, default=0.5, help="P(hit) to reach (default 0.5)")
+    p.add_argument("--range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="search range of the lever")
+    p.add_argument("--deterministic", action="store_true",
+                   help="only the lever at which the zero-volatility path meets the target (LTGM's 'what it takes')")
+    p.add_argument("--frontier", metavar="LEVER2", help="also a P(hit) surface on a grid of --lever × LEVER2")
+    p.add_argument("--range2", type=float, nargs=2, metavar=("LOW", "HIGH"), help="range of LEVER2")
+    p.add_argument("--grid", type=int, default=11, help="grid points per lever for --all and --frontier (default 11)")
+
+
+def _solve(args) -> int:
+    from .solve import frontier, lever_range, solve, solve_all, solve_deterministic
+
+    inputs = _inputs(args.scenario, args)
+    if args.grid < 2:
+        raise InputError("expected at least 2 grid points", file="command line", key="--grid")
+    bounds = tuple(args.range) if args.range else None
+    names = _names(inputs, args.lang)
+    default = Path("out") / f"solve_{inputs.name}"
+    if args.all:
+        rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid)
+        lo, hi = lever_range(args.lever, bounds)
+        payload = {"lever": args.lever, "probability": args.probability, "lever_range": [lo, hi], "grid": args.grid,
+                   "paths": inputs.paths, "targets": rows}
+        text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid)
+        files = {"solve_all.csv": pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"),
+                 "solve_all.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
+        _emit(args, payload, text, files, default)
+        return 0
+    if args.deterministic:
+        value = solve_deterministic(inputs, target_id=args.target, lever=args.lever, bounds=bounds)
+        payload = {"target": args.target, "lever": args.lever, "deterministic": value}
+        text = (f"Zero-volatility path: {args.target} is met at {args.lever} = {value:.6g}" if value is not None else
+                f"Zero-volatility path: {args.target} is not crossed by {args.lever} in its range")
+        _emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, default)
+        return 0
+    solution = solve(inputs, target_id=args.target, lever=args.lever, probability=args.probability, bounds=bounds)
+    payload = solution.to_dict()
+    files = {"solve.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
+             "solve_curve.csv": pd.DataFrame(payload["curve"]).to_csv(index=False, float_format="%.6g")}
+    text = render_solution(solution, names)
+    if args.frontier:
+        lo2, hi2 = lever_range(args.frontier, tuple(args.range2) if args.range2 else None)
+        lo, hi = lever_range(args.lever, bounds)
+        surface = frontier(inputs, target_id=args.target, levers=(args.lever, args.frontier),
+                           grids=(np.linspace(lo, hi, args.grid), np.linspace(lo2, hi2, args.grid)),
+                           probability=args.probability)
+        payload["frontier"] = surface
+        files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
+        text += "\n\n" + render_frontier(surface)
+        files["solve.json"] = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    _emit(args, payload, text, files, default)
+    return 0
+
+
+def render_solution(s, names: dict[str, str]) -> str:
+    head = f"What it takes: {s.target} ({names.get(s.target, s.target)}) with P(hit) ≥ {s.probability:g} by {s.lever}"
+    lines = [head, f"  {s.paths:,} paths on common random numbers, lever range {s.lever_range[0]:g} to {s.lever_range[1]:g}; "
+                   f"P(hit) {s.probability_at_range[0]:.3f} at the low end, {s.probability_at_range[1]:.3f} at the high end"]
+    if s.reachable:
+        lines.append(f"  solution: {s.lever} = {s.solution:.6g} (95 % interval from the Monte Carlo error: "
+                     f"{s.solution_ci95[0]:.6g} to {s.solution_ci95[1]:.6g})")
+    else:
+        lines.append(f"  unreachable in [{s.lever_range[0]:g}, {s.lever_range[1]:g}]: the largest P(hit) is "
+                     f"{s.max_probability:.3f}, at {s.lever} = {s.argmax:g}")
+    lines.append("  zero-volatility path meets the target at " + (f"{s.lever} = {s.deterministic:.6g}" if s.deterministic is not None
+                                                                 else "no value in the range"))
+    if s.non_monotone_paths:
+        lines.append(f"  warning: on {s.non_monotone_paths:,} paths the target's margin is not monotone in the lever; "
+                     "P(hit) is computed from one crossing per path")
+    lines.append(f"  model evaluations: {s.evaluations} per chunk of paths")
+    return "\n".join(lines)
+
+
+def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid) -> str:
+    head = ("id", "target", f"{lever} for P ≥ {probability:g}", "P at low", "P at high", "note")
+    table = []
+    for r in rows:
+        if r["reachable"]:
+            value = f"{r['solution']:.4g}"
+        else:
+            value = f"unreachable in [{bounds[0]:g}, {bounds[1]:g}]"
+        notes = []
+        if not r["moved_by_lever"]:
+            notes.append("not moved by the lever")
+        if not r["reachable"]:
+            notes.append(f"max P {r['max_probability']:.3f} at {r['argmax']:.4g}")
+        if not r["monotone"]:
+            notes.append("P not monotone")
+        table.append((r["id"], _short(names.get(r["id"], r["id"])), value, f"{r['p_at_low']:.3f}", f"{r['p_at_high']:.3f}",
+                      "; ".join(notes)))
+    return (f"What it takes, lever {lever} over [{bounds[0]:g}, {bounds[1]:g}] ({grid} values, linear between them), "
+            f"{paths:,} paths on common random numbers:\n" + _table(head, table))
+
+
+def _frontier_frame(surface: dict) -> pd.DataFrame:
+    a, b = surface["levers"]
+    rows = [{a: x, b: y, "p_hit": surface["p_hit"][j][i]} for j, y in enumerate(surface[b]) for i, x in enumerate(surface[a])]
+    return pd.DataFrame(rows)
+
+
+def render_frontier(surface: dict) -> str:
+    a, b = surface["levers"]
+    head = (f"{b} \\ {a}", "") + tuple(f"{x:.4g}" for x in surface[a])
+    rows = [(f"{y:.4g}", "") + tuple(f"{p:.3f}" for p in surface["p_hit"][j]) for j, y in enumerate(surface[b])]
+    contour = ", ".join(f"{c[b]:.4g} → {c[a]:.4g}" if c[a] is not None else f"{c[b]:.4g} → unreachable"
+                        for c in surface["contour"])
+    return (f"P(hit {surface['target']}) on a grid of {a} × {b}:\n" + _table(head, rows)
+            + f"\n{surface['probability']:g}-contour ({b} → {a}): {contour}")
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _audit_parser(sub) -> None:
+    p = sub.add_parser("audit", help="check the targets against each other with the identities that bind them "
+                                      "(exit 1 when inconsistent)")
+    p.add_argument("scenario", help="scenario TOML file (its registry and calibration are audited)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--no-write", action="store_true")
+
+
+def _audit(args) -> int:
+    from .audit import audit
+
+    inputs = resolve(load_scenario(args.scenario, overrides=args.set))
+    result = audit(inputs)
+    payload = result.to_dict()
+    rows = [(c.status, c.name, ", ".join(c.targets)) for c in result.checks]
+    text = _table(("status", "check", "targets"), rows) + "\n\n" + "\n".join(
+        f"- {c.name} [{c.status}]: {c.message}" for c in result.checks)
+    text += (f"\n\n{sum(c.status == 'inconsistent' for c in result.checks)} inconsistent check(s); exit status "
+             f"{result.exit_status}.")
+    args.lang = "en"
+    _emit(args, payload, text, {"audit.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
+                                "audit.csv": pd.DataFrame([c.to_dict() for c in result.checks]).drop(columns="values")
+                                .to_csv(index=False)}, Path("out") / f"audit_{inputs.name}")
+    return result.exit_status
+
+
+compare_command = (_compare_parser, _compare)
+solve_command = (_solve_parser, _solve)
+audit_command = (_audit_parser, _audit)

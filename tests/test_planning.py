@@ -1,0 +1,191 @@
+"""compare, solve and audit: paired differences, closed-form solutions, identities of the targets."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import simulator
+from simulator.audit import INCONSISTENT, audit
+from simulator.cli import main
+from simulator.compare import from_run, paired_difference, unpaired_difference
+from simulator.errors import InputError
+from simulator.solve import solve, solve_all
+from simulator.runner import Variant, run_variants
+
+REPO = Path(__file__).resolve().parents[1]
+BASE = REPO / "scenarios" / "base.toml"
+VARIANTS = REPO / "scenarios" / "variants"
+
+
+def _inputs(path=BASE, overrides=(), **settings):
+    return simulator.resolve(simulator.load_scenario(path, overrides=list(overrides), **settings))
+
+
+def test_mcnemar_standard_error_by_hand():
+    # 1,000 paths: 30 hit only by the first variant, 50 only by the second.
+    # Δ = (50 − 30)/1000 = 0.02; Var = ((30 + 50) − 20²/1000)/1000² = 79.6e-6, SE = 0.0089219
+    delta, se = paired_difference(np.array([30]), np.array([50]), 1000)
+    assert delta[0] == pytest.approx(0.02)
+    assert se[0] == pytest.approx(np.sqrt(79.6) / 1000)
+
+
+def test_an_identical_variant_differs_by_exactly_zero():
+    inputs = _inputs(paths=4000)
+    comparison = from_run(run_variants([Variant(inputs), Variant(inputs, name="same")]), ("a", "b"))
+    d = comparison.differences()["same"]
+    assert np.all(d["delta"] == 0) and np.all(d["se"] == 0)
+    assert not d["significant"].any()
+
+
+def test_paired_se_is_below_the_unpaired_one_on_a_variant_that_moves_p():
+    base, plan = _inputs(paths=8000), _inputs(VARIANTS / "investment_40.toml", paths=8000)
+    comparison = from_run(run_variants([Variant(base), Variant(plan)]), ("a", "b"))
+    d = comparison.differences()[plan.name]
+    j = comparison.ids.index("1c")
+    assert d["significant"][j] and d["delta"][j] > 0
+    _, unpaired_se = unpaired_difference(comparison.hits[0], comparison.hits[1], 8000, 8000)
+    moved = d["delta"] != 0
+    assert np.all(d["se"][moved] < unpaired_se[moved])
+
+
+def test_compare_json_has_the_promised_fields(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(BASE), str(VARIANTS / "investment_40.toml"), "--paths", "3000", "--format", "json",
+                 "--out", str(out)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["paired"] is True
+    assert [v["name"] for v in payload["variants"]] == ["base", "investment_40"]
+    assert payload["variants"][1]["levers"]["investment_share"]["by_year"] == [0.4] * 5
+    row = next(t for t in payload["targets"] if t["id"] == "4-share")
+    for key in ("p_hit", "delta", "delta_se", "delta_ci95", "gained", "lost", "significant"):
+        assert key in row
+    assert row["significant"]["investment_40"] and row["gained"]["investment_40"] > row["lost"]["investment_40"]
+    assert {p.name for p in out.iterdir()} == {"compare_targets.csv", "compare_series.csv", "compare_groups.csv",
+                                               "compare.json"}
+
+
+def test_compare_refuses_variants_that_cannot_be_paired(tmp_path, capsys, write_scenario):
+    other = write_scenario('[montecarlo]\nseed = 7\n[scenario]\nname = "other"\n')
+    from conftest import assert_cli_fails
+
+    assert_cli_fails(capsys, ["compare", str(BASE), str(other), "--paths", "500", "--no-write"], "cannot be paired",
+                     "seed", "--unpaired")
+    assert main(["compare", str(BASE), str(other), "--paths", "500", "--no-write", "--unpaired", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["paired"] is False and "UNPAIRED" in payload["note"]
+
+
+def test_every_shipped_variant_extends_the_base_and_pairs_with_it():
+    base = _inputs(paths=500)
+    files = sorted(VARIANTS.glob("*.toml"))
+    assert len(files) >= 6
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("#") and 'extends = "../base.toml"' in text, path.name
+        variant = _inputs(path, paths=500)
+        assert base.contract.differences(variant.contract) == [], path.name
+
+
+def test_solve_matches_the_lognormal_closed_form():
+    """Population in 2030 is lognormal with normal shocks and fixed parameters:
+    ln P = ln P₀ + 5(n + m) + σ·√5·Z, so P(P ≥ T) = p at m* = (ln T − ln P₀ + σ√5·Φ⁻¹(p))/5 − n."""
+    inputs = _inputs(paths=20_000, parameter_uncertainty=False, overrides=["parameters.shocks.student_t_df=0"])
+    cal = inputs.calibration
+    p0 = cal.base["population_persons"].value
+    n, sigma = cal.value("demography.population_growth_mean"), cal.value("demography.population_growth_sd")
+    target = next(t for t in inputs.registry.targets if t.id == "9")
+    threshold = target.threshold * (1 - inputs.target_options.tolerance("9"))
+    for p in (0.3, 0.7):
+        exact = (np.log(threshold) - np.log(p0) + sigma * np.sqrt(5) * stats.norm.ppf(p)) / 5 - n
+        s = solve(inputs, target_id="9", lever="net_migration_boost", probability=p, bounds=(-0.01, 0.02))
+        low, high = s.solution_ci95
+        assert low < s.solution < high
+        # within three standard errors of the Monte Carlo (the 95 % interval is ±1.96 of them);
+        # over 20 seeds the 95 % interval covered the closed form 38 times in 40
+        assert abs(s.solution - exact) <= 3 * (high - low) / (2 * 1.96), (exact, s.solution_ci95)
+        assert s.non_monotone_paths == 0
+        assert s.deterministic == pytest.approx((np.log(threshold) - np.log(p0)) / 5 - n, abs=1e-7)
+
+
+def test_an_unreachable_probability_is_reported_not_invented():
+    inputs = _inputs(paths=3000)
+    s = solve(inputs, target_id="10", lever="tfp_growth_boost", probability=0.5, bounds=(0.0, 0.01))
+    assert s.solution is None and not s.reachable and s.solution_ci95 is None
+    assert s.max_probability < 0.5 and s.to_dict()["solution"] is None
+
+
+def test_solve_refuses_priors_ranges_and_unknown_names():
+    inputs = _inputs(paths=500)
+    with pytest.raises(InputError, match="prior"):
+        solve(inputs, target_id="8", lever="investment_share")
+    with pytest.raises(InputError, match="range"):
+        solve(inputs, target_id="6e", lever="tfp_growth_boost")
+    with pytest.raises(InputError, match="unknown lever"):
+        solve(inputs, target_id="1c", lever="tax_rate")
+
+
+def test_what_it_takes_table_moves_with_the_lever_and_says_what_it_cannot_move():
+    rows = {r["id"]: r for r in solve_all(_inputs(paths=3000), lever="tfp_growth_boost", bounds=(0.0, 0.04), points=5)}
+    assert rows["1c"]["moved_by_lever"] and rows["1c"]["p_at_high"] > rows["1c"]["p_at_low"]
+    assert not rows["3-agri"]["moved_by_lever"]
+    assert rows["8"]["solution"] is None  # a prior: no lever reaches it
+
+
+def _registry(tmp_path, rows: str) -> Path:
+    reg = tmp_path / "registry.toml"
+    reg.write_text('[registry]\ntitle_en = "t"\ntitle_vi = "t"\nsource = "made up"\nbase_year = 2025\ntarget_year = 2030\n'
+                   '[group.economy]\nname_en = "economy"\nname_vi = "kinh tế"\n' + rows, encoding="utf-8")
+    return reg
+
+
+def _row(i, metric, comparator, threshold, unit, kind="level", extra=""):
+    return (f'[[target]]\nid = "t{i}"\nnumber = {i}\ngroup = "economy"\nname_en = "x"\nname_vi = "x"\nmetric = "{metric}"\n'
+            f'kind = "{kind}"\ncomparator = "{comparator}"\nthreshold = {threshold}\nunit = "{unit}"\n{extra}')
+
+
+def _audited(tmp_path, rows):
+    reg = _registry(tmp_path, rows)
+    scenario = tmp_path / "audited.toml"
+    scenario.write_text(f'[scenario]\nname = "audited"\ncalibration = "{(REPO / "calibration" / "parameters.toml").as_posix()}"\n'
+                        f'targets = "{reg.as_posix()}"\nhorizon = 2030\n', encoding="utf-8")
+    return audit(_inputs(scenario))
+
+
+def test_audit_finds_a_consistent_made_up_registry_consistent(tmp_path):
+    rows = (_row(1, "grdp_current_bn_vnd", ">=", 600000, "bn VND") + _row(2, "grdp_per_capita_mvnd", ">=", 180, "m VND/person/year")
+            + _row(3, "population_persons", ">=", 3333333.3, "persons") + _row(4, "investment_current_bn_vnd", ">=", 240000, "bn VND")
+            + _row(5, "investment_share", ">=", 40, "%") + _row(6, "share_agri", "<", 20, "%") + _row(7, "share_services", ">", 45, "%"))
+    result = _audited(tmp_path, rows)
+    statuses = {c.name: c.status for c in result.checks}
+    assert statuses["GRDP = per capita × population"] == "consistent"
+    assert statuses["investment = share × GRDP"] == "consistent"
+    assert statuses["grdp structure sums to 100 %"] == "consistent"
+    assert result.exit_status == 0
+
+
+def test_audit_flags_a_deliberately_inconsistent_registry(tmp_path):
+    rows = (_row(1, "grdp_current_bn_vnd", ">=", 717000, "bn VND") + _row(2, "grdp_per_capita_mvnd", ">=", 250, "m VND/person/year")
+            + _row(3, "population_persons", ">=", 3335000, "persons") + _row(4, "investment_current_bn_vnd", ">=", 286000, "bn VND")
+            + _row(5, "investment_share", ">=", 40, "%") + _row(6, "share_agri", ">", 60, "%") + _row(7, "share_services", ">", 45, "%")
+            + _row(8, "budget_revenue_bn_vnd", ">=", 57000, "bn VND")
+            + _row(9, "budget_revenue_bn_vnd", ">=", 15, "%/yr", kind="average_growth", extra="period = [2025, 2030]\n"))
+    result = _audited(tmp_path, rows)
+    checks = {c.name: c for c in result.checks}
+    assert checks["GRDP = per capita × population"].status == INCONSISTENT
+    assert "t2 with t3 is the stricter" in checks["GRDP = per capita × population"].message
+    assert checks["investment = share × GRDP"].status == INCONSISTENT
+    assert "39.89 %" in checks["investment = share × GRDP"].message
+    assert checks["grdp structure sums to 100 %"].status == INCONSISTENT
+    assert checks["level and growth of budget_revenue_bn_vnd"].status == INCONSISTENT
+    assert "17.18 %/yr" in checks["level and growth of budget_revenue_bn_vnd"].message
+    assert result.exit_status == 1
+
+
+def test_audit_cli_exit_status_and_json(capsys):
+    assert main(["audit", str(BASE), "--format", "json", "--no-write"]) == 1  # the shipped registry has inconsistencies
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["exit_status"] == 1 and payload["inconsistent"] >= 1
+    assert {"name", "identity", "targets", "status", "message", "values"} <= set(payload["checks"][0])
