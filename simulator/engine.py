@@ -29,7 +29,8 @@ _SHOCK = {name: i for i, name in enumerate(SHOCKS)}
 
 #: Parameters whose value is a shock scale: multiplied by the scenario's volatility_scale.
 SD_PARAMETERS = (
-    "demography.population_growth_sd", "demography.urbanisation_logit_sd",
+    "demography.population_growth_sd", "demography.population_irregular_sd", "demography.population_drift_sd",
+    "demography.urbanisation_logit_sd",
     "labour.employment_ratio_growth_sd", "labour.unemployment_sd",
     "labour.emp_structure_sd_agri", "labour.emp_structure_sd_industry_construction",
     "labour.trained_share_logit_sd", "production.tfp_growth_sd", "production.investment_realisation_sd",
@@ -43,7 +44,8 @@ CORE_SERIES = (
     "population_persons", "urbanisation_rate", "employment_ratio", "employed_persons", "unemployment_rate",
     "emp_share_agri", "emp_share_industry_construction", "emp_share_services", "trained_labour_share",
     "human_capital_index", "investment_share", "capital_real_bn_vnd", "tfp_index", "grdp_real_bn_vnd",
-    "grdp_real_growth", "tfp_contribution", "labour_productivity_real_mvnd", "share_agri", "share_industry",
+    "grdp_real_growth", "tfp_contribution", "tfp_contribution_annual", "tfp_contribution_points",
+    "labour_productivity_real_mvnd", "share_agri", "share_industry",
     "share_construction", "share_taxes", "share_services", "share_industry_construction", "deflator_growth",
     "deflator_index", "usd_vnd", "grdp_current_bn_vnd", "grdp_per_capita_mvnd", "labour_productivity_current_mvnd",
     "investment_current_bn_vnd", "budget_revenue_bn_vnd", "exports_musd", "income_per_capita_month_mvnd",
@@ -176,6 +178,8 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     # ---- base year (column 0): data, and the levels that make the model reproduce them on every path
     alpha = p["production.capital_share"]
     population = np.full(n, b["population_persons"])
+    log_population_trend = np.log(population)
+    population_drift = np.full(n, 1.0) * p["demography.population_growth_mean"]
     employment_ratio = np.full(n, b["employed_persons"] / b["population_persons"])
     employed = population * employment_ratio
     unemployment = np.full(n, b["unemployment_rate"])
@@ -206,6 +210,8 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     income_ratio = np.full(n, b["income_per_capita_month_mvnd"] * 12.0 / (b["grdp_current_bn_vnd"] * 1e3
                                                                           / b["population_persons"]))
     log_y0, log_k0, log_e0 = np.log(grdp_real), np.log(capital), np.log(employed)
+    logs = [log_y0, log_k0, log_e0]  # last year's, for the annual contributions
+    weight = p["accounting.capital_weight"]
 
     def record(t: int, growth: np.ndarray) -> None:
         out["population_persons"][t] = population
@@ -223,8 +229,13 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
         out["tfp_index"][t] = tfp
         out["grdp_real_bn_vnd"][t] = grdp_real
         out["grdp_real_growth"][t] = growth
-        out["tfp_contribution"][t] = production.tfp_contribution(
-            np.log(grdp_real) - log_y0, np.log(capital) - log_k0, np.log(employed) - log_e0, capital_share=alpha)
+        now = [np.log(grdp_real), np.log(capital), np.log(employed)]
+        since_base = (now[0] - log_y0, now[1] - log_k0, now[2] - log_e0)
+        out["tfp_contribution"][t] = production.tfp_contribution(*since_base, capital_weight=weight, years=max(t, 1))
+        out["tfp_contribution_annual"][t] = production.tfp_contribution(
+            now[0] - logs[0], now[1] - logs[1], now[2] - logs[2], capital_weight=weight)
+        out["tfp_contribution_points"][t] = production.tfp_residual(*since_base, capital_weight=weight) / max(t, 1)
+        logs[:] = now
         out["labour_productivity_real_mvnd"][t] = grdp_real * 1e3 / employed
         for j, component in enumerate(structure.COMPONENTS):
             out[f"share_{component}"][t] = grdp_shares[j]
@@ -254,9 +265,11 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
 
     for t in range(1, horizon + 1):
         s = t - 1  # index into the (H, paths) draws and levers
-        population = demography.population_next(
-            population, growth_mean=p["demography.population_growth_mean"] + lv["net_migration_boost"][s],
-            growth_sd=p["demography.population_growth_sd"], shock=z("population", s))
+        log_population_trend, population_drift, population = demography.population_trend_next(
+            log_population_trend, population_drift, migration=lv["net_migration_boost"][s],
+            level_sd=p["demography.population_growth_sd"], level_shock=z("population", s),
+            drift_sd=p["demography.population_drift_sd"], drift_shock=z("population_drift", s),
+            irregular_sd=p["demography.population_irregular_sd"], irregular_shock=z("population_irregular", s))
         urban = demography.urbanisation_next(urban, logit_drift=p["demography.urbanisation_logit_drift"],
                                              logit_sd=p["demography.urbanisation_logit_sd"], shock=z("urbanisation", s))
         employment_ratio = labour.employment_ratio_next(

@@ -74,6 +74,10 @@ def target_values(target: Target, series: np.ndarray, years: np.ndarray, *, targ
     if target.kind is Kind.AVERAGE_GROWTH:
         start, end = series[:, _column(years, first)], series[:, _column(years, last)]
         return (end / start) ** (1.0 / (last - first)) - 1.0
+    if target.kind is Kind.AVERAGE_CHANGE:
+        return (series[:, _column(years, last)] - series[:, _column(years, first)]) / (last - first)
+    if target.kind is Kind.PERIOD_MEAN:
+        return series[:, _column(years, first) + 1: _column(years, last) + 1].mean(axis=1)
     if target.kind is Kind.CUMULATIVE:
         return series[:, _column(years, first): _column(years, last) + 1].sum(axis=1)
     # every year
@@ -134,7 +138,10 @@ class Plan:
         t, unit = self.targets[j], self.metric_units[j]
         if unit is None:
             return None
-        if value_unit(t, unit) == "share/yr" or (t.kind is Kind.EVERY_YEAR and t.transform is Transform.CHANGE):
+        if (value_unit(t, unit) == "share/yr" or t.kind is Kind.AVERAGE_CHANGE
+                or (t.kind is Kind.EVERY_YEAR and t.transform is Transform.CHANGE)):
+            if t.kind is Kind.AVERAGE_CHANGE:
+                return "rate" if SERIES[t.metric].scale != "log" else "log"
             return "rate" if SERIES[t.metric].scale != "log" or t.transform is not Transform.CHANGE else "log"
         return "log" if t.kind is Kind.CUMULATIVE else SERIES[t.metric].scale
 

@@ -111,7 +111,10 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
     if satellites is None:
         _require_satellites(scenario)
     registry = load_registry(scenario.scenario.targets, metric_units=KNOWN_UNITS, simulated=simulated)
-    _check_tolerances(scenario, registry)
+    _check_tolerances(scenario, registry)  # against the rows as written: a reading may drop "about"
+    if scenario.target_options.readings:
+        registry = registry.with_readings(dict(scenario.target_options.readings), origin=origin,
+                                          metric_units=KNOWN_UNITS, simulated=simulated)
     if registry.base_year != calibration.base_year:
         raise InputError(f"registry base year {registry.base_year} differs from the calibration's {calibration.base_year} "
                          f"({calibration.path})", file=registry.path, key="registry.base_year")
@@ -189,7 +192,8 @@ def _contract(scenario: Scenario, calibration: Calibration, satellites: Satellit
     drawn = _drawn(calibration.parameters) if mc.parameter_uncertainty else ()
     sat_drawn, dispersions = (), ()
     if satellites is not None:
-        sat_drawn = _drawn(satellites.parameters) if mc.parameter_uncertainty else ()
+        sat_drawn = (_drawn(satellites.parameters) + tuple(f"base.{n}" for n in _drawn(satellites.base))
+                     if mc.parameter_uncertainty else ())
         for name in COUNT_DISPERSIONS:
             if satellites.parameters[name].se:
                 raise InputError("a count's dispersion shapes its raw draws and is one number for all paths: remove "

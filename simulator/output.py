@@ -104,7 +104,7 @@ def render_table(result: Result, *, lang: str = "en") -> str:
         else:
             band = f"{_number(t.p10, unit)} – {_number(t.p90, unit)}" if t.median is not None else ""
             ci = f"{t.p_hit_ci95[0]:.3f}–{t.p_hit_ci95[1]:.3f}"
-            flag = "*" if t.assumptions else ""
+            flag = ("*" if t.assumptions else "") + ("†" if t.echoes else "")
             cells = (t.id, name, _threshold_text(t), shown_unit, _number(t.median, unit) if t.median is not None else "",
                      band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
@@ -116,7 +116,7 @@ def render_table(result: Result, *, lang: str = "en") -> str:
     out.append(words["counts"].format(evaluated=sum(t.p_hit is not None for t in result.targets),
                                       missing=sum(t.method == NOT_MODELLED for t in result.targets),
                                       qualitative=sum(t.method == "qualitative" for t in result.targets))
-               + " " + words["assumption_flag"])
+               + " " + words["assumption_flag"] + " " + words["echo_flag"])
     out.append(words["mc_note"])
     return "\n".join(out)
 

@@ -67,6 +67,8 @@ _RHO = ("share", 0.0, 0.999)
 PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "demography.population_growth_mean": _RATE,
     "demography.population_growth_sd": _SD,
+    "demography.population_irregular_sd": _SD,
+    "demography.population_drift_sd": _SD,
     "demography.urbanisation_logit_drift": ("logit/yr", -1.0, 1.0),
     "demography.urbanisation_logit_sd": ("logit/yr", 0.0, 1.0),
     "labour.employment_ratio_growth_mean": _RATE,
@@ -91,6 +93,7 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "production.investment_realisation_sd": ("log points", 0.0, 1.0),
     "production.disaster_probability": ("share/yr", 0.0, 1.0),
     "production.disaster_output_loss": ("share", 0.0, 0.9),
+    "accounting.capital_weight": ("share", 0.05, 0.95),
     "structure.drift_agri": ("log-ratio/yr", -1.0, 1.0),
     "structure.drift_industry": ("log-ratio/yr", -1.0, 1.0),
     "structure.drift_construction": ("log-ratio/yr", -1.0, 1.0),
@@ -133,6 +136,7 @@ SHOCKS: tuple[str, ...] = (
     "tfp", "investment",
     "structure_agri", "structure_industry", "structure_construction", "structure_taxes",
     "deflator", "fx", "revenue_ratio", "export_ratio", "income_ratio",
+    "population_irregular", "population_drift",
 )
 
 

@@ -34,7 +34,8 @@ GRAPH: dict[str, tuple[str, ...]] = {
                                       "production.trend_growth"),
     # ---- core series
     "population_persons": ("base.population_persons", "demography.population_growth_mean",
-                           "demography.population_growth_sd", "lever.net_migration_boost"),
+                           "demography.population_growth_sd", "demography.population_irregular_sd",
+                           "demography.population_drift_sd", "lever.net_migration_boost"),
     "urbanisation_rate": ("base.urbanisation_rate", "demography.urbanisation_logit_drift", "demography.urbanisation_logit_sd"),
     "employment_ratio": ("base.employed_persons", "base.population_persons", "labour.employment_ratio_growth_mean",
                          "labour.employment_ratio_growth_sd", "lever.employment_ratio_boost"),
@@ -62,7 +63,9 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "grdp_real_bn_vnd": ("tfp_index", "capital_real_bn_vnd", "human_capital_index", "employed_persons",
                          "production.capital_share", "production.disaster_probability", "production.disaster_output_loss"),
     "grdp_real_growth": ("grdp_real_bn_vnd",),
-    "tfp_contribution": ("grdp_real_bn_vnd", "capital_real_bn_vnd", "employed_persons", "production.capital_share"),
+    "tfp_contribution": ("grdp_real_bn_vnd", "capital_real_bn_vnd", "employed_persons", "accounting.capital_weight"),
+    "tfp_contribution_annual": ("tfp_contribution",),
+    "tfp_contribution_points": ("tfp_contribution",),
     "labour_productivity_real_mvnd": ("grdp_real_bn_vnd", "employed_persons"),
     "share_agri": (*(f"base.share_{c}" for c in (*_GRDP_SHARES, "services")),
                    *(f"structure.drift_{c}" for c in _GRDP_SHARES), *(f"structure.sd_{c}" for c in _GRDP_SHARES)),
@@ -91,7 +94,8 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "expected_years_schooling": ("sat.base.expected_years_schooling", "sat.hdi.expected_years_schooling_slope",
                                  "sat.hdi.schooling_sd"),
     "gni_per_capita_ppp": ("grdp_per_capita_mvnd", "deflator_index", "sat.hdi.gni_to_grdp_ratio", "sat.hdi.ppp_vnd_per_dollar"),
-    "hdi_index": ("life_expectancy_years", "mean_years_schooling", "expected_years_schooling", "gni_per_capita_ppp"),
+    "hdi_formula_index": ("life_expectancy_years", "mean_years_schooling", "expected_years_schooling", "gni_per_capita_ppp"),
+    "hdi_index": ("hdi_formula_index", "sat.base.hdi_official_index"),
     **{m: (f"sat.base.{m}", f"sat.stocks.{m}_growth", f"sat.stocks.{m}_sd", "population_persons") for m in STOCKS_PER_10K},
     **{m: (f"sat.base.{m}", f"sat.trends.{m}_drift", f"sat.trends.{m}_sd") for m in LOGIT_TRENDS},
     "schools_national_standard_share": (*(f"{level}_national_standard_share" for level in SCHOOL_LEVELS),
@@ -133,6 +137,17 @@ def _entry(inputs: "Inputs", name: str):
     if name.startswith("base."):
         return inputs.calibration.base.get(name[5:])
     return inputs.calibration.parameters.get(name)
+
+
+def echoes_behind(metric: str, inputs: "Inputs") -> list[str]:
+    """The entries a series rests on that come from a target's own arithmetic (``echo``), as
+    ``"<entry> (echo of <targets>)"``: a P(hit) resting on one restates that arithmetic."""
+    found = []
+    for item in sorted(inputs_of(metric)):
+        entry = _entry(inputs, item)
+        if entry is not None and getattr(entry, "echo", ""):
+            found.append(f"{item} (echo of {entry.echo})")
+    return found
 
 
 def assumptions_behind(metric: str, inputs: "Inputs") -> list[str]:

@@ -54,10 +54,15 @@ class TargetSummary:
     approx_tolerance: float | None = None  # relative "about" tolerance applied (approx rows only)
     prior_probability: float | None = None
     prior_reason: str | None = None
+    reading: str = ""
+    readings: tuple[str, ...] = ()
+    wording_vi: str = ""
+    echoes: tuple[str, ...] = ()  # base values taken from a target's own arithmetic (the P(hit) restates it)
 
     @classmethod
     def evaluated(cls, target: Target, registry: Registry, metric_unit: str, hits: int, n: int,
-                  quantiles: np.ndarray, undefined: int, assumptions: list[str], tolerance: float) -> "TargetSummary":
+                  quantiles: np.ndarray, undefined: int, assumptions: list[str], tolerance: float,
+                  echoes: list[str] = ()) -> "TargetSummary":
         factor = conversion_factor(value_unit(target, metric_unit), target.unit)
         p10, median, p90 = (float(x) * factor for x in quantiles)
         low, high = effective_bounds(target, tolerance)
@@ -65,7 +70,7 @@ class TargetSummary:
                    effective_threshold=[low, high] if target.comparator == "between" else (low if target.comparator in (">", ">=") else high),
                    p_hit=hits / n, p_hit_ci95=wilson_interval(hits, n), hits=hits,
                    median=median, p10=p10, p90=p90, undefined_paths=undefined, assumptions=tuple(assumptions),
-                   approx_tolerance=tolerance if target.approx else None)
+                   approx_tolerance=tolerance if target.approx else None, echoes=tuple(echoes))
 
     @classmethod
     def from_prior(cls, target: Target, registry: Registry, hits: int, n: int, probability: float, reason: str,
@@ -87,7 +92,8 @@ def _common(target: Target, registry: Registry) -> dict:
     return dict(id=target.id, number=target.number, group=target.group, name_en=target.name_en, name_vi=target.name_vi,
                 metric=target.metric, kind=target.kind.value, comparator=target.comparator, threshold=threshold,
                 unit=target.unit, period=period if period else [registry.target_year] if target.comparator else None,
-                note=target.note, unit_vi=target.unit_vi or (UNITS_VI.get(target.unit) if target.unit else None))
+                note=target.note, unit_vi=target.unit_vi or (UNITS_VI.get(target.unit) if target.unit else None),
+                reading=target.reading, readings=target.reading_names, wording_vi=target.wording_vi)
 
 
 def _clean(x):
@@ -182,7 +188,7 @@ class Result:
             row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
                                                "comparator", "threshold", "effective_threshold", "unit", "method",
                                                "p_hit", "median", "p10", "p90", "undefined_paths", "unit_vi",
-                                               "approx_tolerance", "prior_probability", "prior_reason")}
+                                               "approx_tolerance", "prior_probability", "prior_reason", "reading")}
             row["p_hit_low"], row["p_hit_high"] = t.p_hit_ci95 if t.p_hit_ci95 else (None, None)
             row["period"] = "–".join(map(str, t.period)) if t.period else None
             row["assumptions"] = ";".join(t.assumptions)
@@ -212,6 +218,8 @@ class Result:
                 "undefined_paths": t.undefined_paths, "assumptions": list(t.assumptions),
                 "unit_vi": t.unit_vi, "approx_tolerance": t.approx_tolerance,
                 "prior_probability": t.prior_probability, "prior_reason": t.prior_reason,
+                "reading": t.reading, "readings": list(t.readings), "wording_vi": t.wording_vi, "note": t.note,
+                "echoes": list(t.echoes),
             }))
         return {
             "scenario": self.name,

@@ -28,7 +28,7 @@ from .evaluate import Plan, evaluate, make_plan
 from .inputs import Inputs, evaluated_targets, resolve
 from .levers import ResolvedLevers
 from .metrics import SERIES
-from .provenance import assumptions_behind
+from .provenance import assumptions_behind, echoes_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
 from .summaries import PairedCounts, Summary
@@ -291,7 +291,7 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
         q = histogram.quantiles((0.10, 0.50, 0.90))[0]
         rows.append(TargetSummary.evaluated(t, inputs.registry, SERIES[t.metric].unit, hits, summary.paths, q,
                                             int(histogram.undefined()[0]), assumptions_behind(t.metric, inputs),
-                                            options.tolerance(t.id)))
+                                            options.tolerance(t.id), echoes_behind(t.metric, inputs)))
     series_q = {m: h.quantiles(SERIES_QUANTILES) for m, h in summary.series_histograms.items()}
     provenance = {
         "version": __version__,

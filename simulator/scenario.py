@@ -100,11 +100,15 @@ class TargetOptions(_Frozen):
     prior_correlation
         Correlation (0–1) of the latent factor shared by every ``prior`` target (a Gaussian
         copula): 0 makes them independent, higher values make them one bet on the administration.
+    readings
+        ``{target id: reading name}``: read a registry row another way than its default (the
+        row's ``readings`` table lists the alternatives, e.g. ``"2-growth" = "every_year"``).
     """
 
     approx_tolerance: float = Field(default=0.0, ge=0.0, le=0.5)
     approx_tolerance_by_target: dict[str, Annotated[float, Field(ge=0.0, le=0.5)]] = Field(default_factory=dict)
     prior_correlation: float = Field(default=0.0, ge=0.0, le=0.99)
+    readings: dict[str, str] = Field(default_factory=dict)
 
     def tolerance(self, target_id: str) -> float:
         """The relative "about" tolerance of one target."""
@@ -231,14 +235,26 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     if "=" not in text:
         raise InputError(f"expected KEY.PATH=VALUE, got '{text}'", file="--set")
     key, raw = text.split("=", 1)
-    parts = tuple(p.strip() for p in key.strip().split("."))
-    if not all(parts):
-        raise InputError(f"empty part in key path '{key}'", file="--set", key=key)
+    parts = _key_path(key)
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
     return parts, value
+
+
+def _key_path(key: str) -> tuple[str, ...]:
+    """The parts of a dotted key as TOML reads it: ``a.b."2-growth"`` -> ("a", "b", "2-growth")."""
+    try:
+        node = tomllib.loads(f"{key.strip()} = 0")
+    except tomllib.TOMLDecodeError:
+        raise InputError(f"'{key.strip()}' is not a key path (parts separated by dots; quote a part with spaces: "
+                         'readings."2-growth")', file="--set", key=key.strip()) from None
+    parts = []
+    while isinstance(node, dict):
+        (name, node), = node.items()
+        parts.append(name)
+    return tuple(parts)
 
 
 def _set(data: dict, parts: tuple[str, ...], value) -> None:

@@ -2,8 +2,9 @@
 core and satellite calibrations share.
 
 A value table holds ``value``, ``unit`` and ``source``, optionally ``se`` (standard error),
-``note``, ``assumption = true`` (no source pins the number down), and the estimation record
-``sample`` and ``method``. A spec ``{name: (unit, lower, upper)}`` says which names a file must
+``note``, ``assumption = true`` (no source pins the number down), ``echo = "<target ids>"`` (the
+number comes from a target's own arithmetic, so that target's P(hit) restates it), and the
+estimation record ``sample`` and ``method``. A spec ``{name: (unit, lower, upper)}`` says which names a file must
 hold, in which unit and within which bounds.
 """
 
@@ -49,6 +50,7 @@ class _Entry(BaseModel):
     note: str = ""
     se: float | None = Field(default=None, ge=0.0)
     assumption: bool = False
+    echo: str = ""
     sample: str = ""
     method: str = ""
 
@@ -66,6 +68,7 @@ class Value:
     assumption: bool
     lower: float
     upper: float
+    echo: str = ""  # target ids whose own arithmetic produced the number (its P(hit) restates it)
 
 
 def unknown_name_message(name: str, known, *, listed_in: str) -> str:
@@ -124,7 +127,7 @@ def read_values(table: dict, spec: Spec, *, file: str | Path, prefix: str, liste
             raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
         check_bounds(entry.value, lower, upper, file=file, key=f"{key}.value")
         out[name] = Value(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
-                          entry.assumption, lower, upper)
+                          entry.assumption, lower, upper, entry.echo)
     missing = sorted(set(spec) - set(out))
     if missing:
         raise InputError(f"missing entries: {', '.join(missing)}", file=file, key=prefix)

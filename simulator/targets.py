@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .metrics import SERIES
 from .sourced import read_toml
 from .units import UNIT_BOUNDS, UNITS_VI, conversion_factor
 
@@ -26,6 +27,8 @@ class Kind(str, Enum):
 
     LEVEL = "level"  # the metric's value in the target year
     AVERAGE_GROWTH = "average_growth"  # compound average growth over the period
+    AVERAGE_CHANGE = "average_change"  # (last − first) / years: the average yearly change over the period
+    PERIOD_MEAN = "period_mean"  # the mean of the metric's values in the period's years after the first
     EVERY_YEAR = "every_year"  # the condition holds in every year of the period
     CUMULATIVE = "cumulative"  # the metric summed over the period's years
 
@@ -63,6 +66,27 @@ class _Registry(BaseModel):
     target_year: int
 
 
+class Reading(BaseModel):
+    """An alternative reading of a row: the fields it changes, and why it is defensible.
+
+    A registry row is read one way by default (``reading``, e.g. "average"); ``readings`` names the
+    others, each changing some of kind, transform, comparator, threshold(s), unit, period, approx
+    or metric. A scenario picks one with ``target_options.readings.<id> = "<name>"``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    note: str = Field(min_length=1)
+    metric: str | None = None
+    kind: Kind | None = None
+    transform: Transform | None = None
+    comparator: str | None = None
+    threshold: float | None = None
+    thresholds: tuple[float, float] | None = None
+    unit: str | None = None
+    period: tuple[int, int] | None = None
+    approx: bool | None = None
+
+
 class Target(BaseModel):
     """One row of the registry (see the module docstring)."""
 
@@ -86,6 +110,9 @@ class Target(BaseModel):
     approx: bool = False
     method: Method = Method.MODEL
     note: str = ""
+    reading: str = "as written"
+    readings: dict[str, Reading] = Field(default_factory=dict)
+    written_as: str = ""  # the row's own reading's name, once another reading replaced it
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -107,6 +134,37 @@ class Target(BaseModel):
         if self.metric is None:
             raise ValueError("a quantitative target needs a metric")
         return self
+
+    def with_reading(self, name: str) -> "Target":
+        """The row read another way (its ``readings[name]``), or itself for its own reading.
+
+        Raises
+        ------
+        KeyError
+            Naming the readings the row has.
+        """
+        if name == self.reading:
+            return self
+        if self.written_as:
+            raise ValueError(f"target {self.id} is already read as '{self.reading}'")
+        if name not in self.readings:
+            raise KeyError(f"target {self.id} has readings {', '.join(self.reading_names)}; got '{name}'")
+        alternative = self.readings[name]
+        changes = {k: v for k, v in alternative.model_dump(exclude={"note"}).items() if v is not None}
+        if changes.get("comparator", self.comparator) == "between":
+            changes.setdefault("threshold", None)
+        elif "comparator" in changes or "threshold" in changes:
+            changes.setdefault("thresholds", None)
+        if changes.get("kind", self.kind) is Kind.LEVEL and "kind" in changes:
+            changes.setdefault("period", None)
+        fields = {**self.model_dump(exclude={"readings"}), **changes, "reading": name, "written_as": self.reading,
+                  "note": f"{alternative.note} (as written: {self.note})" if self.note else alternative.note}
+        return Target(**fields, readings=self.readings)
+
+    @property
+    def reading_names(self) -> tuple[str, ...]:
+        """Every reading of the row, the registry's default first."""
+        return (self.written_as or self.reading, *self.readings)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -141,6 +199,9 @@ def _check_metric(target: Target, metric_units: dict[str, str], simulated, *, fi
         raise InputError(
             f"threshold unit '{target.unit}' does not fit metric '{target.metric}' "
             f"(the engine computes it in '{source_unit}')", file=file, key=f"{label}.unit") from None
+    if target.kind is Kind.AVERAGE_CHANGE and target.metric in SERIES and SERIES[target.metric].scale == "log":
+        raise InputError(f"kind 'average_change' is for shares and rates; '{target.metric}' is a level: use "
+                         "'average_growth'", file=file, key=f"{label}.kind")
     reason = impossible_reason(target, metric_units[target.metric])
     if reason:
         raise InputError(f"impossible comparator: {reason}", file=file, key=f"{label}.comparator")
@@ -161,12 +222,44 @@ class Registry:
     targets: tuple[Target, ...]
     groups: dict[str, tuple[str, str]]  # id -> (English, Vietnamese name), the registry's [group.<id>] tables
 
+    def with_readings(self, chosen: dict[str, str], *, origin, metric_units: dict[str, str], simulated) -> "Registry":
+        """The registry with some rows read another way (``{id: reading name}``, a scenario's
+        ``target_options.readings``); the readings are checked like rows. ``origin(key)`` names the
+        file (or ``--set``) that set each key."""
+        ids = {t.id for t in self.targets}
+        for target_id in chosen:
+            if target_id not in ids:
+                key = f"target_options.readings.{target_id}"
+                raise InputError(f"'{target_id}' is not a target of {self.path}", file=origin(key), key=key)
+        rows = []
+        for t in self.targets:
+            if t.id not in chosen:
+                rows.append(t)
+                continue
+            try:
+                read = t.with_reading(chosen[t.id])
+            except KeyError as exc:
+                key = f"target_options.readings.{t.id}"
+                raise InputError(exc.args[0], file=origin(key), key=key) from None
+            except ValidationError as exc:
+                raise InputError(first_message(exc), file=self.path, key=f"target {t.id}.readings.{chosen[t.id]}") from None
+            if read.method is not Method.QUALITATIVE:
+                _check_metric(read, metric_units, simulated, file=Path(self.path), label=f"target {t.id} reading {chosen[t.id]}")
+            rows.append(read)
+        return Registry(self.path, self.title_en, self.title_vi, self.source, self.base_year, self.target_year, tuple(rows),
+                        self.groups)
+
 
 def value_unit(target: Target, metric_unit: str) -> str:
     """Unit in which the engine computes the target's per-path value, before conversion."""
     if target.kind is Kind.AVERAGE_GROWTH or (target.kind is Kind.EVERY_YEAR and target.transform is Transform.GROWTH):
         return "share/yr"
     return metric_unit
+
+
+def first_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return first["msg"].removeprefix("Value error, ")
 
 
 def impossible_reason(target: Target, metric_unit: str) -> str | None:
@@ -250,6 +343,14 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
         seen.add(target.id)
         if target.method is not Method.QUALITATIVE:
             _check_metric(target, metric_units, simulated, file=path, label=label)
+            for name in target.readings:
+                if name == target.reading:
+                    raise InputError(f"reading '{name}' is the row's own reading", file=path, key=f"{label}.readings.{name}")
+                try:
+                    alternative = target.with_reading(name)
+                except ValidationError as exc:
+                    raise InputError(first_message(exc), file=path, key=f"{label}.readings.{name}") from None
+                _check_metric(alternative, metric_units, simulated, file=path, label=f"{label}.readings.{name}")
         year = target.year or meta.target_year
         if target.kind is Kind.LEVEL and not (meta.base_year <= year <= meta.target_year):
             raise InputError(f"year {year} is outside {meta.base_year}–{meta.target_year}", file=path, key=f"{label}.year")

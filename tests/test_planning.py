@@ -90,9 +90,12 @@ def test_every_shipped_variant_extends_the_base_and_pairs_with_it():
 
 
 def test_solve_matches_the_lognormal_closed_form():
-    """Population in 2030 is lognormal with normal shocks and fixed parameters:
+    """Population in 2030 is lognormal with normal shocks, fixed parameters and a random walk
+    (no irregular, a fixed drift):
     ln P = ln P₀ + 5(n + m) + σ·√5·Z, so P(P ≥ T) = p at m* = (ln T − ln P₀ + σ√5·Φ⁻¹(p))/5 − n."""
-    inputs = _inputs(paths=20_000, parameter_uncertainty=False, overrides=["parameters.shocks.student_t_df=0"])
+    inputs = _inputs(paths=20_000, parameter_uncertainty=False, overrides=[
+        "parameters.shocks.student_t_df=0", "parameters.demography.population_irregular_sd=0",
+        "parameters.demography.population_drift_sd=0", "parameters.demography.population_growth_sd=0.0025"])
     cal = inputs.calibration
     p0 = cal.base["population_persons"].value
     n, sigma = cal.value("demography.population_growth_mean"), cal.value("demography.population_growth_sd")
@@ -121,8 +124,9 @@ def test_solve_refuses_priors_ranges_and_unknown_names():
     inputs = _inputs(paths=500)
     with pytest.raises(InputError, match="prior"):
         solve(inputs, target_id="8", lever="investment_share")
+    ranged = _inputs(paths=500, overrides=['target_options.readings.6e="range"'])
     with pytest.raises(InputError, match="range"):
-        solve(inputs, target_id="6e", lever="tfp_growth_boost")
+        solve(ranged, target_id="6e", lever="tfp_growth_boost")
     with pytest.raises(InputError, match="unknown lever"):
         solve(inputs, target_id="1c", lever="tax_rate")
 
@@ -180,7 +184,8 @@ def test_audit_flags_a_deliberately_inconsistent_registry(tmp_path):
     assert "39.89 %" in checks["investment = share × GRDP"].message
     assert checks["grdp structure sums to 100 %"].status == INCONSISTENT
     assert checks["level and growth of budget_revenue_bn_vnd"].status == INCONSISTENT
-    assert "17.18 %/yr" in checks["level and growth of budget_revenue_bn_vnd"].message
+    # (57,000 / 26,685)^(1/5) − 1 = 16.39 %/yr from the calibrated 2025 base
+    assert "16.39 %/yr" in checks["level and growth of budget_revenue_bn_vnd"].message
     assert result.exit_status == 1
 
 

@@ -25,9 +25,13 @@ def test_capital_output_ratio_converges_to_s_over_delta_plus_g(s, g_a, g_l, alph
 
 
 def test_tfp_contribution_by_hand():
-    # Y +10 %, K +8 %, E +1 % in logs, α = 0.4: (0.10 − 0.032 − 0.006) / 0.10 = 0.62
-    assert production.tfp_contribution(0.10, 0.08, 0.01, capital_share=0.4) == pytest.approx(0.62)
-    assert np.isnan(production.tfp_contribution(np.array(0.0), 0.01, 0.0, capital_share=0.4))
+    # Y +10 %, K +8 %, E +1 % in logs, b_K = 0.4: (0.10 − 0.032 − 0.006) / 0.10 = 0.62
+    assert production.tfp_contribution(0.10, 0.08, 0.01, capital_weight=0.4) == pytest.approx(0.62)
+    assert production.tfp_residual(0.10, 0.08, 0.01, capital_weight=0.4) == pytest.approx(0.062)
+    # undefined when growth is near zero: below half a point a year on average
+    assert np.isnan(production.tfp_contribution(np.array(0.0), 0.01, 0.0, capital_weight=0.4))
+    assert np.isnan(production.tfp_contribution(np.array(0.02), 0.01, 0.0, capital_weight=0.4, years=5))
+    assert np.isfinite(production.tfp_contribution(np.array(0.03), 0.01, 0.0, capital_weight=0.4, years=5))
 
 
 def test_realised_investment_share_has_mean_of_the_lever():

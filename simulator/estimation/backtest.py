@@ -38,7 +38,7 @@ from ..parameters import PARAMETER_SPEC
 from .aggregate import aggregate, with_aggregates
 from .config import BacktestSeries, CalibrateConfig
 from .data import Observations, series
-from .estimators import ar1, disaster_frequency, random_walk_drift
+from .estimators import ar1, disaster_frequency, local_trend, random_walk_drift
 
 BANDS = (0.5, 0.8, 0.9)
 PIT_BINS = 10
@@ -48,6 +48,7 @@ class Process(Enum):
     """The model equation a series is forecast with."""
 
     LOG_RANDOM_WALK = "log_random_walk"          # demography.population_next (also FX, ratios)
+    LOG_SMOOTH_TREND = "log_smooth_trend"        # demography.population_trend_next (population)
     LOGIT_RANDOM_WALK = "logit_random_walk"      # labour.trained_share_next / urbanisation_next
     AR1_GROWTH_LEVEL = "ar1_growth_level"        # prices.deflator_growth_next, level = exp(Σ growth)
     AR1_RATE_DISASTER = "ar1_rate_disaster"      # production.tfp_growth_next + disaster loss
@@ -86,9 +87,9 @@ def _draw(rng, value: float, se: float | None, n: int, lower: float = -np.inf, u
 
 
 def _history(spec: BacktestSeries, data: pd.DataFrame) -> pd.Series:
-    x = series(data, spec.region, spec.indicator, last_year=spec.last_year)
+    x = series(data, spec.region, spec.indicator, first_year=spec.first_year, last_year=spec.last_year)
     if spec.denominator:
-        x = (x / series(data, spec.region, spec.denominator, last_year=spec.last_year)).dropna()
+        x = (x / series(data, spec.region, spec.denominator, first_year=spec.first_year, last_year=spec.last_year)).dropna()
     return x
 
 
@@ -110,6 +111,30 @@ def _random_walk_sample(process: Process, history: pd.Series, z: np.ndarray, rng
         else:
             level = labour.trained_share_next(level, logit_drift=drift, logit_sd=sd, shock=z[:, t])
         out[:, t] = level
+    return out
+
+
+#: Fewest years for a smooth-trend fit at a backtest origin (two variances and a drift).
+SMOOTH_TREND_MIN_YEARS = 6
+
+
+def _smooth_trend_sample(process: Process, history: pd.Series, z: np.ndarray, rng, config: CalibrateConfig) -> np.ndarray:
+    """A smooth trend in logs whose drift wanders: demography.population_trend_next, the engine's
+    population block, with every parameter drawn per path from its fit at the origin."""
+    fit = local_trend(np.log(history), min_years=SMOOTH_TREND_MIN_YEARS)
+    if fit is None:
+        raise ValueError(f"fewer than {SMOOTH_TREND_MIN_YEARS} years before the origin for a smooth trend")
+    n = z.shape[0]
+    drift = _draw(rng, fit.drift.value, fit.drift.se, n)
+    irregular = _draw(rng, fit.irregular_sd.value, fit.irregular_sd.se, n, 0.0)
+    wander = _draw(rng, fit.drift_sd.value, fit.drift_sd.se, n, 0.0)
+    drift_shocks = rng.standard_normal(z.shape)
+    log_trend = np.full(n, np.log(history.iloc[-1]))
+    out = np.empty_like(z)
+    for t in range(z.shape[1]):
+        log_trend, drift, out[:, t] = demography.population_trend_next(
+            log_trend, drift, migration=0.0, level_sd=0.0, level_shock=0.0, drift_sd=wander,
+            drift_shock=drift_shocks[:, t], irregular_sd=irregular, irregular_shock=z[:, t])
     return out
 
 
@@ -165,6 +190,7 @@ def _rate_disaster_sample(process: Process, history: pd.Series, z: np.ndarray, r
 _SAMPLERS = {
     Process.LOG_RANDOM_WALK: _random_walk_sample,
     Process.LOGIT_RANDOM_WALK: _random_walk_sample,
+    Process.LOG_SMOOTH_TREND: _smooth_trend_sample,
     Process.AR1_GROWTH_LEVEL: _growth_level_sample,
     Process.AR1_RATE_DISASTER: _rate_disaster_sample,
 }

@@ -21,8 +21,8 @@ from ..model.transforms import alr, logit
 from .aggregate import aggregate, with_aggregates
 from .config import CalibrateConfig, Source
 from .data import Observations, series
-from .estimators import (Estimate, ar1, disaster_frequency, panel_growth, pool_sd_with_prior, random_walk_drift,
-                         residual_correlation, student_t_df, update_with_prior)
+from .estimators import (Estimate, ar1, disaster_frequency, local_trend, panel_growth, pool_sd_with_prior,
+                         random_walk_drift, residual_correlation, student_t_df, update_with_prior)
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,35 @@ def _random_walk(b: _Builder, key: str, transform, drift_name: str, sd_name: str
     _random_walk_panel(b, key, panel, _describe(b.config, spec), drift_name, sd_name, note)
     if key in b.fits and len(spec.regions) == 1:
         b.residuals[key] = b.fits[key].residuals.droplevel("unit")
+
+
+def _population(b: _Builder) -> None:
+    """Population: a random walk with drift, or a smooth trend (``[sources.population] model``)."""
+    spec = b.source("population")
+    names = ("demography.population_growth_mean", "demography.population_growth_sd")
+    if spec is None or spec.model == "random_walk":
+        _random_walk(b, "population", np.log, *names)
+        return
+    x = b.series(spec.regions[0], spec.indicator, spec)
+    described = _describe(b.config, spec)
+    if spec.close_with_base:
+        base_year = b.config.sample.base_year
+        x = pd.concat([x[x.index < base_year], pd.Series({base_year: b.priors_base[spec.close_with_base]})])
+        described += f"; {base_year}: base.{spec.close_with_base} of priors.toml"
+    fit = local_trend(np.log(x))
+    trend_names = names + ("demography.population_irregular_sd", "demography.population_drift_sd")
+    if fit is None:
+        b.fail(trend_names, "too few years for a smooth trend")
+        return
+    b.fits["population"] = fit
+    note = (f"Smooth trend in log population: the drift wanders (log-likelihood {fit.loglike:.1f} against "
+            f"{fit.random_walk_loglike:.1f} for a random walk with fixed drift, one parameter more); the value is "
+            "the drift the series leaves its last year with.")
+    b.entries[names[0]] = _from_estimate(fit.drift, described, note)
+    b.entries[names[1]] = Entry(0.0, None, described, fit.drift.sample,
+                                "no level disturbance in a smooth trend (its noise is the irregular, its change the drift)")
+    b.entries["demography.population_irregular_sd"] = _from_estimate(fit.irregular_sd, described)
+    b.entries["demography.population_drift_sd"] = _from_estimate(fit.drift_sd, described)
 
 
 def _endpoint_drift(b: _Builder, panel, described: str, drift_name: str, sd_name: str) -> None:
@@ -343,7 +372,7 @@ def _prices(b: _Builder) -> None:
     spec = b.source("deflator")
     names = ("prices.deflator_growth_mean", "prices.deflator_persistence", "prices.deflator_growth_sd")
     if spec is not None:
-        x = np.log(b.series(spec.regions[0], spec.indicator, spec)).diff().dropna()
+        x = np.log(b.series(spec.regions[0], spec.indicator, spec, spec.denominator)).diff().dropna()
         try:
             fit = ar1(x)
         except ValueError as exc:
@@ -395,7 +424,7 @@ def estimate_parameters(config: CalibrateConfig, observations: Observations, pri
                            max_weight_gap=config.merge.max_weight_gap)
     data = with_aggregates(observations.selected, aggregated)
     b = _Builder(config, data, priors)
-    _random_walk(b, "population", np.log, "demography.population_growth_mean", "demography.population_growth_sd")
+    _population(b)
     _random_walk(b, "employment_ratio", np.log, "labour.employment_ratio_growth_mean", "labour.employment_ratio_growth_sd",
                  "Labour force per inhabitant as the proxy of employed per inhabitant (unemployment small and stable); "
                  "2021 excluded: the GSO labour-force table breaks there.")

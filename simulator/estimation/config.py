@@ -9,6 +9,7 @@ Paths in the file are relative to the file itself.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -79,6 +80,14 @@ class Source(_Frozen):
     denominator: str = ""
     first_year: int | None = None
     last_year: int | None = None
+    #: The process estimated (population only): a random walk with drift, or a smooth trend whose
+    #: drift wanders (simulator.estimation.estimators.local_trend).
+    model: Literal["random_walk", "smooth_trend"] = "random_walk"
+    #: A base-year value of priors.toml that closes the series in the base year (e.g. a figure
+    #: derived for the base year that no observation holds).
+    close_with_base: str = ""
+    #: Why the sample is what it is: the years left out and the reason (printed in the data report).
+    why: str = ""
 
 
 class BacktestSeries(_Frozen):
@@ -87,6 +96,7 @@ class BacktestSeries(_Frozen):
     indicator: str
     denominator: str = ""
     process: str
+    first_year: int | None = None
     last_year: int | None = None
     #: Offsets of the Brier thresholds around the realised value, in the series' unit
     #: (relative for levels, 0.01 = 1 %; absolute for rates and shares).

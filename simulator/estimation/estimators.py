@@ -127,6 +127,66 @@ def random_walk_drift(panel: dict[str, pd.Series], *, min_changes: int, exclude_
         residuals=residuals)
 
 
+@dataclass(frozen=True)
+class LocalTrendFit:
+    """A smooth trend in logs: x_t = μ_t + ε_t, μ_t = μ_{t−1} + β_{t−1}, β_t = β_{t−1} + ζ_t.
+
+    ``drift`` is the filtered β at the last year (with its filter standard deviation as se), the
+    drift the series leaves the sample with; ``irregular_sd`` and ``drift_sd`` the scales of ε
+    and ζ. ``residuals`` are the standardised one-step forecast errors, by year.
+    """
+
+    drift: Estimate
+    irregular_sd: Estimate
+    drift_sd: Estimate
+    loglike: float
+    random_walk_loglike: float
+    residuals: pd.Series
+    results: object = field(compare=False, repr=False)
+
+
+def local_trend(x: pd.Series, *, min_years: int = 8) -> LocalTrendFit | None:
+    """Fit a smooth trend (statsmodels ``UnobservedComponents(level="strend")``, exact maximum
+    likelihood with the Kalman filter; gaps are missing years) to a yearly series.
+
+    The drift itself wanders, so a series that fell for years and then rose (a migration
+    reversal) is not forced onto one drift (Harvey 1989, *Forecasting, Structural Time Series
+    Models and the Kalman Filter*, ch. 2). The fit of a random walk with fixed drift
+    (``level="rwdrift"``) is kept for comparison. Standard errors of the scales come from the
+    observed information (delta method from the variances). Returns None with fewer than
+    ``min_years`` observations.
+    """
+    import warnings
+
+    x = x.dropna().sort_index()
+    if len(x) < min_years:
+        return None
+    years = np.arange(int(x.index[0]), int(x.index[-1]) + 1)
+    y = x.reindex(years).to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns on boundary optima of short series
+        model = sm.tsa.UnobservedComponents(y, level="strend")
+        results = model.fit(disp=False, method="lbfgs", maxiter=2000)
+        rw = sm.tsa.UnobservedComponents(y, level="rwdrift").fit(disp=False, method="lbfgs", maxiter=2000)
+    variances = dict(zip(results.param_names, results.params))
+    ses = dict(zip(results.param_names, np.nan_to_num(results.bse, nan=0.0)))
+    sample = f"{years[0]}–{years[-1]} ({len(x)} observations)"
+
+    def scale(name: str) -> Estimate:
+        var = max(float(variances[name]), 0.0)
+        sd = float(np.sqrt(var))
+        se = float(ses[name] / (2 * sd)) if sd > 0 and ses[name] > 0 else None
+        return Estimate(sd, se, sample, "smooth trend (statsmodels UnobservedComponents 'strend', MLE); "
+                        "se by the delta method from the variance", results)
+
+    drift = Estimate(float(results.filtered_state[1, -1]), float(np.sqrt(results.filtered_state_cov[1, 1, -1])),
+                     sample, f"filtered drift of a smooth trend in {years[-1]} (Kalman filter), se = its filter sd",
+                     results)
+    resid = pd.Series(results.standardized_forecasts_error[0], index=years)[1:].dropna()
+    return LocalTrendFit(drift, scale("sigma2.irregular"), scale("sigma2.trend"), float(results.llf), float(rw.llf),
+                         resid, results)
+
+
 def update_with_prior(estimate: Estimate, *, prior_value: float, prior_se: float) -> Estimate:
     """Normal–normal update of a stated prior N(m₀, s₀²) with an estimate N(m̂, ŝ²).
 

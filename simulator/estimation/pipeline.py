@@ -47,6 +47,7 @@ def calibrate(config_path: str | Path) -> CalibrationOutput:
     vintage = data_vintage(config.data_files)
     text = render(run, priors, data_vintage=vintage)
     report = render_report(observations, run, priors, regions=config.data.regions, merged=config.merge.region,
+                           sources=dict(config.sources),
                            data_vintage=vintage)
     return CalibrationOutput(config, observations, run, text, report,
                              config.resolve(config.output.parameters), config.resolve(config.output.report))

@@ -32,7 +32,7 @@ def _value(x: float) -> str:
 
 
 def render_report(observations: Observations, run: CalibrationRun, priors: dict, *, regions, merged: str,
-                  data_vintage: str) -> str:
+                  data_vintage: str, sources: dict | None = None) -> str:
     """The data report as Markdown text (deterministic for given inputs).
 
     ``priors`` is the priors file as read by :func:`simulator.estimation.writer.read_priors`;
@@ -71,6 +71,15 @@ def render_report(observations: Observations, run: CalibrationRun, priors: dict,
         se = "—" if entry.se is None else f"{entry.se:.3g}"
         out.append(f"| `{name}` | {_value(float(priors['parameters'][name]['value']))} | {_value(entry.value)} | {se} | "
                    f"{_cell(entry.sample)} |")
+    out += ["", "## Samples: what each estimate uses and leaves out", "",
+            "From `calibration/calibrate.toml` ([sources.*]): regions, series, years kept, and why.", "",
+            "| source | regions | series | years | model | why |", "|---|---|---|---|---|---|"]
+    for name, spec in sorted((sources or {}).items()):
+        series_name = spec.indicator + (f" / {spec.denominator}" if spec.denominator else "")
+        years = f"{spec.first_year or '…'}–{spec.last_year or '…'}"
+        out.append(f"| `{name}` | {', '.join(spec.regions)} | `{series_name or '(shares)'}` | {years} | "
+                   f"{spec.model if spec.model != 'random_walk' else '—'} | "
+                   f"{_cell(spec.why or '—')} |")
     out += ["", "## Parameters that kept their prior", "", "| parameter | reason |", "|---|---|"]
     for name, reason in sorted(run.fallbacks.items()):
         out.append(f"| `{name}` | {_cell(reason)} |")

@@ -80,13 +80,27 @@ def tfp_trend_growth(*, capital_share, output_growth, employment_growth, human_c
     return (1.0 - capital_share) * (output_growth - employment_growth - human_capital_growth)
 
 
-def tfp_contribution(output_growth_log, capital_growth_log, employed_growth_log, *, capital_share):
-    """Share of real growth not explained by factor inputs (target 6a), Solow (1957) accounting.
+#: Growth (log points a year) below which a TFP share is undefined: a share of almost no growth is
+#: noise (it spanned −41,000 % to +15,000 % on the paths that grew less than this).
+NEAR_ZERO_GROWTH = 0.005
 
-    c = (Δln Y − α·Δln K − (1 − α)·Δln E) / Δln Y over the same span. Labour input is employed
-    persons, as in the statistics office's TFP estimates, so labour quality counts in TFP.
-    Where Δln Y = 0 the share is undefined and NaN is returned.
+
+def tfp_residual(output_growth_log, capital_growth_log, employed_growth_log, *, capital_weight):
+    """Measured TFP growth, the statistics office's growth accounting: G_A = G_Y − b_K·G_K − b_L·G_L.
+
+    b_K + b_L = 1, the weights of its input–output tables (GSO, metadata "Tốc độ tăng năng suất các
+    nhân tố tổng hợp (TFP)", https://www.gso.gov.vn/du-lieu-dac-ta/2019/12/htcttkqg-toc-do-tang-nang-suat-cac-nhan-to-tong-hop-tfp/);
+    labour is employed persons, capital the stock built from realised investment. Log points.
     """
-    residual = output_growth_log - capital_share * capital_growth_log - (1.0 - capital_share) * employed_growth_log
+    return output_growth_log - capital_weight * capital_growth_log - (1.0 - capital_weight) * employed_growth_log
+
+
+def tfp_contribution(output_growth_log, capital_growth_log, employed_growth_log, *, capital_weight, years=1):
+    """Share of real growth attributed to TFP over a span of ``years`` (target 6a): G_A / G_Y.
+
+    Undefined (NaN) when average growth is below :data:`NEAR_ZERO_GROWTH` in absolute value.
+    """
+    residual = tfp_residual(output_growth_log, capital_growth_log, employed_growth_log, capital_weight=capital_weight)
+    output_growth_log = np.asarray(output_growth_log, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(output_growth_log != 0.0, residual / output_growth_log, np.nan)
+        return np.where(np.abs(output_growth_log) >= NEAR_ZERO_GROWTH * years, residual / output_growth_log, np.nan)

@@ -50,6 +50,7 @@ BASE_SPEC: dict[str, tuple[str, float, float]] = {
     "intl_scientific_publications_count": ("count", 1.0, _INF),
     "patent_applications_and_grants_count": ("count", 1.0, _INF),
     "social_housing_completed_dwellings": ("dwellings", 0.0, _INF),
+    "hdi_official_index": ("index", 0.3, 1.0),
 }
 
 PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {

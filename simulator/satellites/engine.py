@@ -46,7 +46,8 @@ def satellite_parameter_values(inputs: "Inputs", draws: "Draws") -> dict[str, fl
     cal = inputs.satellites
     params: dict[str, float | np.ndarray] = {name: v.value for name, v in cal.parameters.items()}
     for row, name in enumerate(inputs.contract.satellite_parameters):
-        v = cal.parameters[name]
+        # a base value with a standard error is drawn like a parameter, as "base.<name>"
+        v = cal.base[name[5:]] if name.startswith("base.") else cal.parameters[name]
         params[name] = truncated_normal(draws.satellite_parameters[row], mean=v.value, se=v.se, lower=v.lower,
                                         upper=v.upper)
     for name in SD_PARAMETERS:
@@ -117,7 +118,7 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     -------
     dict metric -> array (paths, H + 1), column 0 the base year
     """
-    b = {name: v.value for name, v in cal.base.items()}
+    b = {name: params.get(f"base.{name}", v.value) for name, v in cal.base.items()}
     p = {name: v for name, v in params.items()}
     shocks = draws.satellite_shocks  # (k, H, paths): each indicator's shocks of one year are contiguous
     n, horizon = draws.n_paths, draws.satellite_shocks.shape[1]
@@ -174,8 +175,13 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
         out["mean_years_schooling"][t] = mys
         out["expected_years_schooling"][t] = eys
         out["gni_per_capita_ppp"][t] = gni
-        out["hdi_index"][t] = eq.hdi(life_expectancy_years=life, mean_years_schooling=mys,
-                                     expected_years_schooling=eys, gni_per_capita_ppp=gni)
+        formula = eq.hdi(life_expectancy_years=life, mean_years_schooling=mys, expected_years_schooling=eys,
+                         gni_per_capita_ppp=gni, education_mean="geometric")
+        if t == 0:
+            formula_base = formula
+        out["hdi_formula_index"][t] = formula
+        # the official level of the base year, moved by the formula's change on the modelled inputs
+        out["hdi_index"][t] = np.minimum(b["hdi_official_index"] * formula / formula_base, 1.0)
         for j, m in enumerate(STOCKS_PER_10K):
             out[m][t] = eq.per_10k(stocks[j], population[t])
         for j, m in enumerate(LOGIT_TRENDS):

@@ -35,12 +35,14 @@ def _dimension(value, low: float, high: float):
 
 
 def hdi(*, life_expectancy_years, mean_years_schooling, expected_years_schooling, gni_per_capita_ppp,
-        goalposts: HdiGoalposts = UNDP_GOALPOSTS):
+        goalposts: HdiGoalposts = UNDP_GOALPOSTS, education_mean: str = "arithmetic"):
     """Human Development Index (0–1), UNDP formula.
 
     HDI = (I_health · I_education · I_income)^(1/3), with I_health = (LE − 20)/(85 − 20),
     I_education = (MYS/15 + EYS/18)/2 and I_income = (ln GNIpc − ln 100)/(ln 75,000 − ln 100)
-    (UNDP, *Human Development Report 2020*, Technical note 1).
+    (UNDP, *Human Development Report 2020*, Technical note 1). With ``education_mean =
+    "geometric"`` the education index is √(I_MYS · I_EYS), the statistics office's provincial
+    method (GSO metadata "Chỉ số phát triển con người (HDI)", national yearbook 2022, p. 539).
 
     Parameters
     ----------
@@ -59,8 +61,9 @@ def hdi(*, life_expectancy_years, mean_years_schooling, expected_years_schooling
     """
     g = goalposts
     health = _dimension(life_expectancy_years, *g.life_expectancy_years)
-    education = 0.5 * (_dimension(mean_years_schooling, *g.mean_years_schooling)
-                       + _dimension(expected_years_schooling, *g.expected_years_schooling))
+    mys = _dimension(mean_years_schooling, *g.mean_years_schooling)
+    eys = _dimension(expected_years_schooling, *g.expected_years_schooling)
+    education = 0.5 * (mys + eys) if education_mean == "arithmetic" else np.sqrt(mys * eys)
     low, high = g.gni_per_capita_ppp
     income = _dimension(np.log(gni_per_capita_ppp), np.log(low), np.log(high))
     return np.cbrt(health * education * income)
