@@ -28,6 +28,7 @@ from .evaluate import Plan, evaluate, make_plan
 from .inputs import Inputs, evaluated_targets, resolve
 from .levers import ResolvedLevers
 from .metrics import SERIES
+from .nowcast import condition
 from .provenance import assumptions_behind, echoes_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
@@ -51,12 +52,15 @@ class Variant:
         Primitive parameters fixed to given values instead of drawn (a sensitivity design).
     name : str, optional
         Default ``inputs.name``.
+    observed : tuple of simulator.nowcast.Observation
+        Published values the variant's paths are conditioned on (``simulate update``).
     """
 
     inputs: Inputs
     levers: ResolvedLevers | None = None
     fixed: dict | None = None
     name: str | None = None
+    observed: tuple = ()
 
     @property
     def label(self) -> str:
@@ -133,6 +137,7 @@ class _Setup:
         self.reference_values = values
         self.reference_series = {m: reference.series[m][0] for m in self.simulated}
         self.groups = _groups(self.targets)
+        self.worst_miss = 0.0  # largest relative gap to a published value left by the conditioning
 
     def empty(self) -> Summary:
         return Summary.empty(self.plan, reference_values=self.reference_values, reference_series=self.reference_series,
@@ -144,10 +149,18 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
     contract = setups[0].variant.inputs.contract
     draws = draw(contract, chunk)
     start, stop = draws.first_path, draws.first_path + draws.n_paths
-    summaries, hits, kept = [], [], []
+    summaries, hits, kept, misses = [], [], [], []
     for setup in setups:
         v = setup.variant
-        outcomes = simulate(v.inputs, draws, v.resolved_levers.for_paths(start, stop), fixed=_fixed_for(v.fixed, start, stop))
+        levers = v.resolved_levers.for_paths(start, stop)
+        drawn, miss = draws, 0.0
+        if v.observed:
+            if v.fixed:
+                raise InputError("a variant conditioned on published values takes no fixed parameters",
+                                 file="argument parameters")
+            drawn, miss = condition(v.inputs, draws, levers, v.observed)
+        misses.append(miss)
+        outcomes = simulate(v.inputs, drawn, levers, fixed=_fixed_for(v.fixed, start, stop))
         evaluation = evaluate(setup.plan, outcomes.series, outcomes.prior_hits)
         summary = setup.empty()
         summary.add(evaluation, outcomes.series)
@@ -158,7 +171,7 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
         del outcomes
     paired = PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
     paired.add(hits)
-    return summaries, paired, kept
+    return summaries, paired, kept, misses
 
 
 def _worker(variants: Sequence[Variant], work: list) -> tuple:
@@ -166,12 +179,14 @@ def _worker(variants: Sequence[Variant], work: list) -> tuple:
     setups = [_Setup(v) for v in variants]
     totals = [s.empty() for s in setups]
     paired = PairedCounts(tuple(v.label for v in variants), setups[0].plan.ids)
+    worst = [0.0] * len(setups)
     for chunk in work:
-        summaries, pairs, _ = _run_chunk(setups, chunk, False)
+        summaries, pairs, _, misses = _run_chunk(setups, chunk, False)
         for total, summary in zip(totals, summaries):
             total.merge(summary)
         paired.merge(pairs)
-    return totals, paired, [None] * len(setups)
+        worst = [max(a, b) for a, b in zip(worst, misses)]
+    return totals, paired, [None] * len(setups), worst
 
 
 _ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -246,7 +261,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     work = chunks(paths, first.contract.block_size, chunk_size)
 
     def absorb(part) -> None:
-        summaries, pairs, chunk_kept = part
+        summaries, pairs, chunk_kept, misses = part
+        for setup, miss in zip(setups, misses):
+            setup.worst_miss = max(setup.worst_miss, miss)
         for total, summary in zip(totals, summaries):
             total.merge(summary)
         paired.merge(pairs)
@@ -308,7 +325,10 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
         "prior_correlation": options.prior_correlation,
         "uncertain_parameters": list(inputs.contract.parameters) + ["sat." + n for n in inputs.contract.satellite_parameters],
         "fixed_parameters": sorted(variant.fixed) if variant.fixed else [],
+        "observed": [o.to_dict() for o in variant.observed],
     }
+    if variant.observed:
+        provenance["observed_largest_relative_miss"] = setup.worst_miss
     full_paths = full_hits = full_parameters = None
     if kept is not None:
         full_paths = {m: np.concatenate([k[0][m] for k in kept]) for m in setup.simulated}

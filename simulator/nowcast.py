@@ -1,0 +1,192 @@
+"""Updates from new releases: P(hit) given what has been published since the base year.
+
+A published value (say real growth of 8.1 % in 2026) is a constraint on every path: the
+year's shocks and the drawn parameters must be such that the path shows that value. Rather than
+keep only the paths that happen to (rejection, which throws paths away and collapses on exact
+values), each path's standard-normal inputs z — the year's correlated shocks and the primitive
+parameters the series rests on — are moved to the nearest point of the constraint under their
+own covariance, the Gaussian conditioning rule (kriging; "Matheron's rule"):
+
+    z ← z + Σ Wᵀ (W Σ Wᵀ)⁻¹ (s − g(z)),
+
+Σ the correlation of the shocks (block-diagonal with the independent parameter normals), W the
+sensitivity of the published series to z on the path (finite differences of the engine, which is
+pure) and s the published values. For a model linear in z this is an exact draw from the
+conditional distribution; the engine is close to linear in one year's shocks, so a few Newton
+steps with the same W bring every path onto the published value. It is scale-free, so it holds
+for the Student-t shocks too (a scale mixture of normals). Everything after the observed year is
+then simulated from the path's conditioned state; the series the model links to the observed one
+move with it (through the equations and through the correlation of the shocks), and the
+parameters move as far as one year's data say about them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .draws import Draws
+from .engine import simulate
+from .errors import InputError
+from .metrics import CATALOGUE
+from .provenance import inputs_of
+from .units import conversion_factor
+
+#: Finite-difference step of the standard normals.
+STEP = 1e-4
+#: Newton steps with the first sensitivity.
+NEWTON_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One published value: year, simulated series (engine unit), value (engine unit), and where
+    it came from."""
+
+    year: int
+    metric: str
+    value: float
+    source: str
+    line: int
+
+    def to_dict(self) -> dict:
+        return {"year": self.year, "metric": self.metric, "value": self.value, "unit": CATALOGUE[self.metric].unit,
+                "source": self.source}
+
+
+def _factor(unit: str, metric: str) -> float:
+    """Factor from a file's unit to the engine's unit of ``metric``."""
+    engine = CATALOGUE[metric].unit
+    if unit == engine:
+        return 1.0
+    try:
+        return 1.0 / conversion_factor(engine, unit)
+    except ValueError:
+        return conversion_factor(unit, engine)
+
+
+def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observation, ...]:
+    """Read a tidy CSV of published values (columns year, metric, value, unit, source).
+
+    Raises
+    ------
+    InputError
+        Naming the file and line of a missing column, an unknown or unsupported series, a year
+        outside the simulated years after the base year, a value that is not a finite number, a
+        unit that does not convert, or the same series and year twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("observations file not found", file=path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        need = ["year", "metric", "value", "unit", "source"]
+        missing = [c for c in need if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}", file=path)
+        out, seen = [], set()
+        for line, row in enumerate(reader, start=2):
+            where = f"line {line}"
+            metric = (row["metric"] or "").strip()
+            if metric not in CATALOGUE:
+                raise InputError(f"'{metric}' is not a core series the engine can condition on "
+                                 "(simulator/metrics.py, CATALOGUE)", file=path, key=where)
+            try:
+                year, value = int(row["year"]), float(row["value"])
+            except (TypeError, ValueError):
+                raise InputError(f"year and value must be numbers, got {row['year']!r}, {row['value']!r}",
+                                 file=path, key=where) from None
+            if not math.isfinite(value):
+                raise InputError("value must be a finite number", file=path, key=where)
+            if not years[0] < year <= years[-1]:
+                raise InputError(f"year {year} is not a simulated year after the base ({years[1]}–{years[-1]})",
+                                 file=path, key=where)
+            try:
+                value *= _factor((row["unit"] or "").strip(), metric)
+            except ValueError:
+                raise InputError(f"unit {row['unit']!r} does not convert to {metric}'s {CATALOGUE[metric].unit!r}",
+                                 file=path, key=where) from None
+            if (year, metric) in seen:
+                raise InputError(f"{metric} {year} is given twice", file=path, key=where)
+            seen.add((year, metric))
+            if not (row["source"] or "").strip():
+                raise InputError("every published value needs its source", file=path, key=where)
+            out.append(Observation(year, metric, value, row["source"].strip(), line))
+    if not out:
+        raise InputError("no observations", file=path)
+    return tuple(sorted(out, key=lambda o: (o.year, o.metric)))
+
+
+def _parameters_of(inputs, observations) -> list[int]:
+    """Rows of the drawn primitives the observed series rest on that are conditioned too: the
+    levels, drifts and trends (what one year's value says most about). Shock scales and
+    persistences enter the year's value multiplied by a shock, which would make the constraint
+    far from linear; they keep their draws."""
+    names = set()
+    for o in observations:
+        names |= inputs_of(o.metric)
+    return [row for row, name in enumerate(inputs.contract.parameters)
+            if name in names and not name.endswith(("_sd", "persistence")) and "disaster" not in name]
+
+
+def _observed(inputs, drawn: Draws, levers, observations) -> np.ndarray:
+    series = simulate(inputs, drawn, levers).series
+    base_year = int(inputs.years[0])
+    return np.stack([series[o.metric][:, o.year - base_year] for o in observations])  # (m, paths)
+
+
+def _moved(drawn: Draws, year_index: int, rows: list[int], dz: np.ndarray) -> Draws:
+    """Draws with the year's shocks and some parameter normals moved by dz (k + q, paths)."""
+    k = drawn.shocks.shape[0]
+    shocks = drawn.shocks.copy()
+    shocks[:, year_index] += dz[:k]
+    parameters = drawn.parameters.copy()
+    if rows:
+        parameters[rows] += dz[k:]
+    return replace(drawn, shocks=shocks, parameters=parameters)
+
+
+def condition(inputs, drawn: Draws, levers, observations: tuple[Observation, ...]) -> tuple[Draws, float]:
+    """The draws moved onto the published values, year by year; and the largest relative miss left.
+
+    Parameters
+    ----------
+    inputs : Inputs
+    drawn : Draws
+        A chunk's raw draws.
+    levers : ResolvedLevers
+        The variant's levers for these paths.
+    observations : tuple of Observation
+    """
+    base_year = int(inputs.years[0])
+    correlation = np.asarray(inputs.contract.correlation)
+    worst = 0.0
+    for year in sorted({o.year for o in observations}):
+        # the year's values, and the earlier ones again: the parameters moved now affect them too
+        these = [o for o in observations if o.year <= year]
+        index = year - base_year - 1
+        rows = _parameters_of(inputs, these)
+        k, q = correlation.shape[0], len(rows)
+        sigma = np.zeros((k + q, k + q))
+        sigma[:k, :k], sigma[k:, k:] = correlation, np.eye(q)
+        target = np.array([o.value for o in these])[:, None]
+        now = _observed(inputs, drawn, levers, these)
+        jac = np.empty((len(these), k + q, drawn.n_paths))  # W, per path
+        for j in range(k + q):
+            bump = np.zeros((k + q, 1))
+            bump[j] = STEP
+            jac[:, j] = (_observed(inputs, _moved(drawn, index, rows, bump), levers, these) - now) / STEP
+        gain = np.einsum("ij,mjp->pim", sigma, jac)  # Σ Wᵀ, (paths, k + q, m)
+        inner = np.einsum("mjp,pjn->pmn", jac, gain)  # W Σ Wᵀ, (paths, m, m)
+        for _ in range(NEWTON_STEPS):
+            gap = (target - now).T[:, :, None]  # (paths, m, 1)
+            ridge = 1e-12 * np.eye(len(these))  # a value no shock moves on a path (a cap) stays unconstrained there
+            dz = np.einsum("pjm,pmn->pjn", gain, np.linalg.solve(inner + ridge, gap))[:, :, 0].T
+            drawn = _moved(drawn, index, rows, dz)
+            now = _observed(inputs, drawn, levers, these)
+        worst = max(worst, float(np.max(np.abs(now - target) / np.maximum(np.abs(target), 1e-12))))
+    return drawn, worst

@@ -1,0 +1,83 @@
+"""simulate update: paths conditioned on published values, by moving their draws, not dropping them."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.cli import main
+from simulator.errors import InputError
+from simulator.nowcast import load_observations
+from simulator.results import SERIES_QUANTILES
+from simulator.runner import Variant, run_variants
+
+REPO = Path(__file__).resolve().parents[1]
+BASE = REPO / "scenarios" / "base.toml"
+
+
+def _write(tmp_path, rows: str) -> Path:
+    path = tmp_path / "observed.csv"
+    path.write_text("year,metric,value,unit,source\n" + rows, encoding="utf-8")
+    return path
+
+
+def _update(tmp_path, rows: str, paths=8000):
+    inputs = simulator.resolve(simulator.load_scenario(BASE, paths=paths))
+    observed = load_observations(_write(tmp_path, rows), years=inputs.years)
+    return run_variants([Variant(inputs), Variant(inputs, observed=observed, name="updated")], keep_paths=True)
+
+
+def test_every_path_shows_the_published_value_and_no_path_is_dropped(tmp_path):
+    run = _update(tmp_path, "2026,grdp_real_growth,6.0,%/yr,test\n2026,population_persons,3240000,persons,test\n")
+    before, after = run.results
+    assert after.paths == before.paths
+    np.testing.assert_allclose(after.full_paths["grdp_real_growth"][:, 1], 0.06, rtol=1e-5)
+    np.testing.assert_allclose(after.full_paths["population_persons"][:, 1], 3_240_000, rtol=1e-5)
+    assert after.provenance["observed_largest_relative_miss"] < 1e-4
+    # the base year and the draws of later years stay; the years after move with the state
+    np.testing.assert_array_equal(after.full_paths["grdp_current_bn_vnd"][:, 0], before.full_paths["grdp_current_bn_vnd"][:, 0])
+
+
+def test_observing_the_median_path_leaves_the_2030_medians_nearly_unchanged(tmp_path):
+    base = simulator.run(BASE, paths=8000)
+    median = SERIES_QUANTILES.index(0.5)
+    growth = base.series_quantiles["grdp_real_growth"][1, median]
+    run = _update(tmp_path, f"2026,grdp_real_growth,{100 * growth},%/yr,the median path\n")
+    before, after = run.results
+    for metric in ("grdp_current_bn_vnd", "grdp_real_bn_vnd", "population_persons", "budget_revenue_bn_vnd"):
+        b, a = before.series_quantiles[metric][-1, median], after.series_quantiles[metric][-1, median]
+        assert a == pytest.approx(b, rel=0.01), metric
+
+
+def test_a_2026_growth_far_below_the_median_lowers_p_1c(tmp_path):
+    run = _update(tmp_path, "2026,grdp_real_growth,2.0,%/yr,a bad year\n")
+    before, after = ({t.id: t for t in r.targets} for r in run.results)
+    assert after["1c"].p_hit < before["1c"].p_hit
+    assert after["1c"].median < before["1c"].median - 0.5
+
+
+def test_update_command_json(tmp_path, capsys):
+    obs = _write(tmp_path, "2026,grdp_real_growth,8.1,%/yr,https://example.org/review\n")
+    assert main(["update", str(BASE), "--observed", str(obs), "--paths", "3000", "--format", "json", "--no-write"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    row = next(t for t in payload["targets"] if t["id"] == "1c")
+    assert {"id", "p_hit_before", "p_hit_after", "p_hit_before_ci95", "p_hit_after_ci95"} <= set(row)
+    assert row["p_hit_after"] > row["p_hit_before"]
+    assert payload["observed"][0]["value"] == pytest.approx(0.081)
+
+
+@pytest.mark.parametrize("row, fragment", [
+    ("2026,poverty_rate,5,%,x\n", "not a core series"),
+    ("2031,grdp_real_growth,5,%/yr,x\n", "not a simulated year"),
+    ("2025,grdp_real_growth,5,%/yr,x\n", "not a simulated year"),
+    ("2026,grdp_real_growth,nan,%/yr,x\n", "finite"),
+    ("2026,grdp_real_growth,5,bn VND,x\n", "does not convert"),
+    ("2026,grdp_real_growth,5,%/yr,\n", "source"),
+    ("2026,grdp_real_growth,5,%/yr,x\n2026,grdp_real_growth,6,%/yr,y\n", "given twice"),
+])
+def test_bad_observation_rows_name_the_file_and_line(tmp_path, row, fragment):
+    with pytest.raises(InputError, match=fragment) as info:
+        load_observations(_write(tmp_path, row), years=np.arange(2025, 2031))
+    assert "observed.csv" in str(info.value)
