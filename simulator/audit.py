@@ -228,14 +228,25 @@ def _level_and_growth(r: _Registry) -> list[Check]:
         from_growth = start * (1 + r.floor(growth)) ** r.years
         needed = (r.floor(level) / start) ** (1 / r.years) - 1
         gap = from_growth / r.floor(level) - 1
-        tol = r.tolerance(level, growth)
+        # the "about" bands: the growth band implies a band of levels; do the two bands meet?
+        tol_g = r.inputs.target_options.tolerance(growth.id) if growth.approx else 0.0
+        tol_l = r.inputs.target_options.tolerance(level.id) if level.approx else 0.0
+        implied = [start * (1 + r.floor(growth) * (1 + sign * tol_g)) ** r.years for sign in (-1, 1)]
+        stated = [r.floor(level) * (1 - tol_l - ROUNDING), r.floor(level) * (1 + tol_l + ROUNDING)]
         name = f"level and growth of {level.metric}"
         identity = f"level = base × (1 + growth)^{r.years}"
-        values = {"base": start, "level_from_growth": from_growth, "growth_for_level": needed, "gap": gap}
+        values = {"base": start, "level_from_growth": from_growth, "growth_for_level": needed, "gap": gap,
+                  "levels_from_growth_band_low": implied[0], "levels_from_growth_band_high": implied[1]}
         text = (f"from the base {_fmt(start)}, {growth.id}'s {_pct(r.floor(growth))}/yr gives {_fmt(from_growth)} "
                 f"against {level.id}'s {_fmt(r.floor(level))}, which needs {_pct(needed)}/yr")
-        status = CONSISTENT if abs(gap) <= tol else INCONSISTENT
-        if status == INCONSISTENT:
+        if abs(gap) <= ROUNDING:
+            status = CONSISTENT
+        elif implied[0] <= stated[1] and stated[0] <= implied[1]:
+            status = CONSISTENT
+            text += (f" ({gap:+.1%}): the two meet only within their 'about' bands (growth band gives "
+                     f"{_fmt(implied[0])}–{_fmt(implied[1])})")
+        else:
+            status = INCONSISTENT
             text += f" ({gap:+.1%}): the base or the aggregate of one of them differs"
         checks.append(Check(name, identity, (level.id, growth.id), status, text, values))
     return checks
