@@ -62,9 +62,22 @@ class CalibrationRun:
     aggregated: pd.DataFrame = field(repr=False)
 
 
+def project_path(path: str | Path, *, config: str | Path) -> str:
+    """A file's path as the project shows it: relative to the nearest folder above it holding a
+    pyproject.toml (the same text whatever the working directory), else relative to the folder
+    that holds the calibration config's folder (``calibration/data/observations.csv``)."""
+    path = Path(path).resolve()
+    for parent in path.parents:
+        if (parent / "pyproject.toml").is_file():
+            return path.relative_to(parent).as_posix()
+    root = Path(config).resolve().parent.parent
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
 def _describe(config: CalibrateConfig, source: Source, indicator: str | None = None) -> str:
-    folder = Path(config.path).resolve().parent.name  # named as the repository shows it, e.g. calibration/
-    files = ", ".join(f if Path(f).is_absolute() else f"{folder}/{f}" for f in config.data.files)
+    folder = Path(config.path).resolve().parent
+    files = ", ".join(f if Path(f).is_absolute() else project_path(folder / f, config=config.path)
+                      for f in config.data.files)
     what = indicator or source.indicator
     if source.denominator:
         what = f"{what} / {source.denominator}"
@@ -278,9 +291,11 @@ def _growth(b: _Builder) -> Estimate | None:
                        f"GRDP-weighted unit means (current-price shares of {weight_year}) of a panel OLS with unit and year "
                        "dummies; log points a year")
     b.trend_source = described
+    pooled = len(panel) > 1 and config_merges(b.config, panel)
     b.entries["production.tfp_growth_sd"] = _from_estimate(
-        fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies; the "
-        "units' shocks are larger than the merged unit's (averaging), so this errs on the wide side.")
+        fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies"
+        + ("; the units' shocks are larger than the merged unit's (averaging), so this errs on the wide side." if pooled
+           else "."))
     b.residuals["growth_panel"] = fit.residuals
     covid = {y: e for y, e in fit.year_effects.items() if y in sample.covid_years}
     if covid:
@@ -307,6 +322,11 @@ def _growth(b: _Builder) -> Estimate | None:
                 ar.persistence, _describe(b.config, national), "National real growth as the proxy for persistence "
                 "(the units' growth series are too short and gapped for an AR(1)).")
     return b.trend
+
+
+def config_merges(config: CalibrateConfig, panel: dict) -> bool:
+    """True when the growth panel is the merged unit's former units (not the merged unit itself)."""
+    return set(panel) <= set(config.merge.components)
 
 
 def _disaster_probability(b: _Builder) -> None:
@@ -404,7 +424,7 @@ def _correlations(b: _Builder) -> dict[tuple[str, str], tuple[Estimate, str]]:
             continue
         est = residual_correlation(ra, rc, min_overlap=b.config.sample.min_overlap)
         if est is not None:
-            out[(a, c)] = (est, f"residuals of the {a} and {c} estimates (calibration/data)"
+            out[(a, c)] = (est, f"residuals of the {a} and {c} estimates ({project_path(Path(b.config.path).parent / 'data', config=b.config.path)})"
                            + ("; tfp residuals from national real growth (proxy)" if "tfp" in (a, c) else ""))
     return out
 
@@ -425,9 +445,10 @@ def estimate_parameters(config: CalibrateConfig, observations: Observations, pri
     data = with_aggregates(observations.selected, aggregated)
     b = _Builder(config, data, priors)
     _population(b)
+    spec = b.source("employment_ratio")
     _random_walk(b, "employment_ratio", np.log, "labour.employment_ratio_growth_mean", "labour.employment_ratio_growth_sd",
-                 "Labour force per inhabitant as the proxy of employed per inhabitant (unemployment small and stable); "
-                 "2021 excluded: the GSO labour-force table breaks there.")
+                 "Labour force per inhabitant as the proxy of employed per inhabitant (unemployment small and stable)."
+                 + (f" {spec.why}" if spec is not None and spec.why else ""))
     _random_walk(b, "urbanisation", logit, "demography.urbanisation_logit_drift", "demography.urbanisation_logit_sd",
                  "Pooled over the three units; their definitions of 'urban' differ between sources (data README).")
     _random_walk(b, "trained_share", logit, "labour.trained_share_logit_drift", "labour.trained_share_logit_sd",

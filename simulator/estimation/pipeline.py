@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .calibrate import CalibrationRun, estimate_parameters
+from .calibrate import CalibrationRun, estimate_parameters, project_path
 from .config import CalibrateConfig, load_config
 from .data import Observations, data_vintage, load_observations
 from .report import render_report
@@ -45,7 +45,7 @@ def calibrate(config_path: str | Path) -> CalibrationOutput:
     priors = read_priors(config.resolve(config.output.priors))
     run = estimate_parameters(config, observations, priors)
     vintage = data_vintage(config.data_files)
-    text = render(run, priors, data_vintage=vintage)
+    text = render(run, priors, data_vintage=vintage, folder=project_path(Path(config.path).parent, config=config.path))
     report = render_report(observations, run, priors, regions=config.data.regions, merged=config.merge.region,
                            sources=dict(config.sources),
                            data_vintage=vintage)

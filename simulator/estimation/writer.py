@@ -19,10 +19,10 @@ from .calibrate import CalibrationRun, Entry
 _FIELDS = ("value", "se", "unit", "source", "sample", "method", "note", "assumption")
 _HEADER = """\
 # Calibration of the core model: WRITTEN BY `simulate calibrate` — do not edit by hand.
-# Estimates come from the tidy data of calibration/data/ (see calibration/calibrate.toml for
-# which series feed which estimate, and calibration/data_report.md for coverage, sources and
+# Estimates come from the tidy data of {folder}/data/ (see {folder}/calibrate.toml for
+# which series feed which estimate, and {folder}/data_report.md for coverage, sources and
 # their disagreements); everything else (base-year choices, stated priors) comes unchanged from
-# calibration/priors.toml. Every entry has a source, a method and, where estimated, the sample
+# {folder}/priors.toml. Every entry has a source, a method and, where estimated, the sample
 # and the standard error `se` (drawn once per path when montecarlo.parameter_uncertainty is on).
 # Units: shares and rates are fractions (0.05 = 5 %); growth rates are log points a year.
 """
@@ -88,7 +88,7 @@ def _clip(name: str, entry: Entry) -> tuple[float, str]:
         f"The estimate {entry.value:.4g} is outside the model's range [{lower}, {upper}] and is set to the bound.")
 
 
-def render(run: CalibrationRun, priors: dict, *, data_vintage: str) -> str:
+def render(run: CalibrationRun, priors: dict, *, data_vintage: str, folder: str = "calibration") -> str:
     """The calibration file's text: estimates where made, priors elsewhere.
 
     Raises
@@ -97,7 +97,7 @@ def render(run: CalibrationRun, priors: dict, *, data_vintage: str) -> str:
         If the combined shock correlations are not positive semi-definite.
     """
     meta = priors["meta"]
-    lines = [_HEADER, "[meta]", f"region = {_string(meta['region'])}"]
+    lines = [_HEADER.format(folder=folder), "[meta]", f"region = {_string(meta['region'])}"]
     if meta.get("region_vi"):
         lines.append(f"region_vi = {_string(meta['region_vi'])}")
     lines += [f"base_year = {int(meta['base_year'])}",
