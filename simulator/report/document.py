@@ -102,7 +102,7 @@ body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2em a
 h1 { font-size: 1.7em; border-bottom: 2px solid #2b5d8a; padding-bottom: .3em; }
 h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #bbb; padding-bottom: .2em; }
 h3 { font-size: 1.05em; margin-top: 1.4em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: .86em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .86em; display: block; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; vertical-align: top; }
 th { background: #eef3f8; }
 td.r { text-align: right; white-space: nowrap; }

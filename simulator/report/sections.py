@@ -208,7 +208,8 @@ def joint(result, w: Words, images: dict) -> Section:
     ids = list(result.joint.ids)
     off = corr.copy()
     np.fill_diagonal(off, np.nan)
-    keep = [i for i in range(len(ids)) if np.isfinite(off[i]).any()]
+    prior = {t.id for t in result.targets if t.method == "prior"}
+    keep = [i for i in range(len(ids)) if np.isfinite(off[i]).any() and ids[i] not in prior]
     blocks = [Paragraph(w["joint_lead"]), Table(head, tuple(rows), "lrrrrr")]
     if keep:
         images["hit_correlation.png"] = charts.heat_map(ids=[ids[i] for i in keep], matrix=corr[np.ix_(keep, keep)],
