@@ -18,7 +18,7 @@ from pathlib import Path
 from ..audit import Audit
 from ..compare import Comparison
 from ..inputs import Inputs
-from ..output import labels, write_atomic
+from ..output import labels
 from ..results import Result
 from ..sensitivity import SensitivityResult
 from . import sections
@@ -113,7 +113,7 @@ def write_report(report: Report, directory: Path) -> list[Path]:
     directory = Path(directory)
     written = []
     for name, text in {"report.md": report.markdown, "index.html": report.html, **report.tables}.items():
-        write_atomic(directory / name, text)
+        _write_bytes(directory / name, text.encode("utf-8"))
         written.append(directory / name)
     for name, data in sorted(report.document.images.items()):
         _write_bytes(directory / name, data)
@@ -122,11 +122,16 @@ def write_report(report: Report, directory: Path) -> list[Path]:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
+    """Atomically (temporary file, then rename), readable by others as a published folder must be
+    (a temporary file is created private, 0600; the file gets 0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

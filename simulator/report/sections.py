@@ -115,7 +115,7 @@ def headline(result, w: Words) -> Section:
     qualitative = sum(t.method == "qualitative" for t in result.targets)
     notes = [w["summary_counts"].format(evaluated=evaluated, qualitative=qualitative), w["summary_flag"],
              w["summary_ci"], w["summary_methods"]]
-    return Section("summary", w["summary_title"], (Paragraph(lead), Table(head, tuple(rows), "lllllrrrl"),
+    return Section("summary", w["summary_title"], (Paragraph(lead), Table(head, tuple(rows), "llllrrrrl"),
                                                    Bullets(tuple(notes))))
 
 
@@ -271,8 +271,9 @@ def sensitivity(s: SensitivityResult | None, w: Words, images: dict) -> Section:
     c = s.config
     d = len(s.factors)
     counts = {kind: sum(f.kind.value == kind for f in s.factors) for kind in ("parameter", "satellite parameter", "lever")}
+    rows_text = f"{c.samples * (d + 2):,}".translate(w.marks)
     lead = w["sensitivity_lead"].format(d=d, core=counts["parameter"], satellite=counts["satellite parameter"],
-                                        levers=counts["lever"], samples=c.samples, rows=c.samples * (d + 2),
+                                        levers=counts["lever"], samples=c.samples, rows=rows_text,
                                         inner=c.inner, evaluations=f"{s.sobol.evaluations:,}".translate(w.marks),
                                         paths=f"{c.paths:,}".translate(w.marks), resamples=c.resamples)
     blocks = [Paragraph(lead), Paragraph(w["sensitivity_split"]), Paragraph(w["sensitivity_tornado"])]
