@@ -118,6 +118,11 @@ def _value(x: float, unit: str) -> str:
     return format_value(x, unit)
 
 
+def _level(x: float) -> str:
+    """A median in the registry's unit: whole numbers from 1,000, else four significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
@@ -155,7 +160,7 @@ def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
     units = {f.name: f.unit for f in result.factors}
     for k, t in enumerate(result.targets):
         j = 2 * k + 1
-        lines += ["", f"{t.id}  {name[t.id]}: P(hit) {t.p_hit:.3f}, median {t.median:,.4g} {t.unit}"]
+        lines += ["", f"{t.id}  {name[t.id]}: P(hit) {t.p_hit:.3f}, median {_level(t.median)} {t.unit}"]
         est = result.sobol.estimate
         sobol_rows = [(f"{f.name}{' *' if f.assumption else ''}", "", f"{est.first[j, i]:.2f} [{est.first_low[j, i]:.2f}, "
                        f"{est.first_high[j, i]:.2f}]", f"{est.total[j, i]:.2f} [{est.total_low[j, i]:.2f}, "
@@ -167,7 +172,7 @@ def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
         bars = [(f"{b.factor}{' *' if b.assumption else ''}", "",
                  f"{_value(b.value_low, units.get(b.factor, ''))} → {_value(b.value_high, units.get(b.factor, ''))}",
                  f"{b.p_low:.3f} → {b.p_high:.3f} ({b.swing:+.3f} ± {b.swing_se:.3f})",
-                 f"{b.median_low:,.4g} → {b.median_high:,.4g} {t.unit}") for b in result.tornado.bars[k][:top]]
+                 f"{_level(b.median_low)} → {_level(b.median_high)} {t.unit}") for b in result.tornado.bars[k][:top]]
         lines.append(_indent(_table(("Tornado (10th → 90th percentile)", "", "input", "P(hit) (swing ± se)", "median"),
                                     bars)))
         if t.id in boxes:

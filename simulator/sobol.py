@@ -143,9 +143,13 @@ def sobol_estimate(*, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: n
     keep = np.flatnonzero(defined)
     if keep.size:
         fa, fb, fab = f_a[keep], f_b[keep], f_ab[:, keep]
-        point = stats.sobol_indices(func={"f_A": fa, "f_B": fb, "f_AB": fab}, n=n)
-        out["first"][keep] = np.atleast_2d(point.first_order)
-        out["total"][keep] = np.atleast_2d(point.total_order)
+        # scipy squeezes its result when s = 1 or d = 1, and fails on the scalar of s = d = 1:
+        # one output and one input are given twice and the result reshaped
+        twice = 2 if keep.size == 1 and d == 1 else 1
+        point = stats.sobol_indices(func={"f_A": np.tile(fa, (twice, 1)), "f_B": np.tile(fb, (twice, 1)),
+                                          "f_AB": np.tile(fab, (1, twice, 1))}, n=n)
+        out["first"][keep] = np.reshape(point.first_order, (twice * keep.size, d))[:keep.size]
+        out["total"][keep] = np.reshape(point.total_order, (twice * keep.size, d))[:keep.size]
         centre = np.concatenate([fa, fb], axis=1).mean(axis=1, keepdims=True)
         statistic = _Saltelli(fa - centre, fb - centre, fab - centre[None])
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):

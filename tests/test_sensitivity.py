@@ -62,6 +62,14 @@ def test_an_ignored_input_gets_a_total_index_of_zero(ishigami):
     assert e.total[1, 0] == 0.0 and e.total[1, 2] == 0.0
 
 
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_a_single_input_explains_everything(outputs):
+    est = sobol_indices_of(func=lambda x: np.vstack([np.exp(x[0]) * (k + 1) for k in range(outputs)]),
+                           dists=[stats.norm()], n=256, seed=3, resamples=99)
+    assert est.first.shape == est.total.shape == (outputs, 1)
+    assert est.total[:, 0] == pytest.approx(1.0, abs=0.1) and est.first[:, 0] == pytest.approx(1.0, abs=0.1)
+
+
 def test_the_bootstrap_statistic_is_scipys_estimator():
     rng = np.random.default_rng(3)
     f_a, f_b, f_ab = rng.normal(size=(2, 64)), rng.normal(size=(2, 64)), rng.normal(size=(3, 2, 64))
