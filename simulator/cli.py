@@ -16,6 +16,7 @@ from .allocator import keep_freed_memory
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
 from .planning import audit_command, compare_command, solve_command, update_command
+from .reporting import report_command, sensitivity_command
 
 
 def _run_parser(sub) -> None:
@@ -62,7 +63,7 @@ def _run(args) -> int:
 
 
 COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": solve_command, "audit": audit_command,
-            "update": update_command,
+            "update": update_command, "sensitivity": sensitivity_command, "report": report_command,
             "calibrate": calibrate_command, "backtest": backtest_command}
 
 

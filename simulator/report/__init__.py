@@ -1,0 +1,138 @@
+"""The report: a self-contained folder with ``report.md``, ``index.html``, PNG charts beside them
+and the CSV tables, from the results of a run (and optionally of a comparison and a sensitivity
+analysis). :func:`build_report` assembles the document in memory (charts as PNG bytes);
+:func:`write_report` writes it. Both languages come from ``simulator/labels.toml``; the same
+inputs give the same bytes (no timestamp, no PNG metadata).
+
+>>> import simulator
+>>> from simulator.report import build_report, write_report  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audit import Audit
+from ..compare import Comparison
+from ..inputs import Inputs
+from ..output import labels
+from ..results import Result
+from ..sensitivity import SensitivityResult
+from . import sections
+from .document import Document, render_html, render_markdown
+from .history import History, load_history
+
+__all__ = ["Report", "SECTIONS", "build_report", "load_history", "write_report"]
+
+#: The anchors of the report's sections, in order (the HTML ids the tests look for).
+SECTIONS = ("summary", "fan-charts", "probabilities", "joint", "comparison", "sensitivity", "discovery", "audit",
+            "assumptions", "provenance")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A built report: the document, its PNGs and its CSV tables (file name → text)."""
+
+    document: Document
+    tables: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def markdown(self) -> str:
+        return render_markdown(self.document)
+
+    @property
+    def html(self) -> str:
+        return render_html(self.document)
+
+
+def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: History | None = None,
+                 comparison: Comparison | None = None, sensitivity: SensitivityResult | None = None,
+                 lang: str = "en") -> Report:
+    """Every section of the report, in ``lang`` (``en`` or ``vi``).
+
+    Parameters
+    ----------
+    result : Result
+        The run of the scenario (the first variant when comparing).
+    inputs : Inputs
+        Its resolved inputs (registry, calibration: the assumptions and sources).
+    audit : Audit
+        :func:`simulator.audit.audit` of the inputs.
+    history : History, optional
+        The sourced history for the fan charts (:func:`load_history`); none drawn without it.
+    comparison : Comparison, optional
+        Variants on the same draws (:func:`simulator.compare.from_run`).
+    sensitivity : SensitivityResult, optional
+        :func:`simulator.sensitivity.analyse` of the inputs.
+    """
+    w = sections.Words(labels(lang), lang)
+    history = history or History()
+    images: dict[str, bytes] = {}
+    names = {t.id: w.name(t) for t in result.targets}
+    body = (
+        sections.headline(result, w),
+        sections.fans(result, inputs, history, w, images),
+        sections.probabilities(result, w, images),
+        sections.joint(result, w, images),
+        sections.comparison(comparison, names, w, images),
+        sections.sensitivity(sensitivity, w, images),
+        sections.discovery(sensitivity, w),
+        sections.audit(audit, w),
+        sections.assumptions(result, inputs, w),
+        sections.provenance(result, inputs, history, sensitivity, comparison, w),
+    )
+    region = result.region_vi if lang == "vi" else result.region
+    registry = inputs.registry.title_vi if lang == "vi" else inputs.registry.title_en
+    document = Document(title=w["title"].format(region=region, scenario=result.name),
+                        lead=w["lead"].format(scenario=result.name, title=result.title, registry=registry),
+                        lang=lang, sections=body, images=images, contents_title=w["contents"])
+    tables = {"targets.csv": result.targets_frame().to_csv(index=False, float_format="%.6g"),
+              "series.csv": result.series_frame().to_csv(index=False, float_format="%.6g"),
+              "joint_groups.csv": result.groups_frame().to_csv(index=False, float_format="%.6g")}
+    if comparison is not None:
+        tables["compare_targets.csv"] = comparison.targets_frame().to_csv(index=False, float_format="%.6g")
+    if sensitivity is not None:
+        tables.update(sensitivity_tables(sensitivity))
+    return Report(document, tables)
+
+
+def sensitivity_tables(s: SensitivityResult) -> dict[str, str]:
+    """The CSV files of a sensitivity analysis (also written by ``simulate sensitivity``)."""
+    return {"sensitivity_indices.csv": s.indices_frame().to_csv(index=False, float_format="%.6g"),
+            "sensitivity_split.csv": s.splits_frame().to_csv(index=False, float_format="%.6g"),
+            "sensitivity_tornado.csv": s.tornado_frame().to_csv(index=False, float_format="%.6g"),
+            "sensitivity_boxes.csv": s.boxes_frame().to_csv(index=False, float_format="%.6g"),
+            "sensitivity_factors.csv": s.factors_frame().to_csv(index=False, float_format="%.6g")}
+
+
+def write_report(report: Report, directory: Path) -> list[Path]:
+    """report.md, index.html, the PNGs and the CSVs into ``directory`` (each written atomically)."""
+    directory = Path(directory)
+    written = []
+    for name, text in {"report.md": report.markdown, "index.html": report.html, **report.tables}.items():
+        _write_bytes(directory / name, text.encode("utf-8"))
+        written.append(directory / name)
+    for name, data in sorted(report.document.images.items()):
+        _write_bytes(directory / name, data)
+        written.append(directory / name)
+    return written
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Atomically (temporary file, then rename), readable by others as a published folder must be
+    (a temporary file is created private, 0600; the file gets 0666 less the umask)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

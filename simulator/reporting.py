@@ -1,0 +1,247 @@
+"""``simulate sensitivity`` and ``simulate report``: argument parsing, the terminal tables, a progress
+bar and the output files; the work is done by :mod:`simulator.sensitivity` and
+:mod:`simulator.report`. Registered in :data:`simulator.cli.COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+from .inputs import resolve
+from .output import labels
+from .planning import _emit, _short, _table, add_run_options
+from .scenario import load_scenario
+
+# ---------------------------------------------------------------- shared
+
+
+def _add_sensitivity_options(p, *, paths_flag: str) -> None:
+    p.add_argument("--targets", nargs="+", default=[], metavar="ID",
+                   help="targets to analyse (default: every simulated target with P(hit) inside --band)")
+    p.add_argument("--samples", type=int, default=512, help="Sobol base samples, a power of two (default 512)")
+    p.add_argument("--inner", type=int, default=32,
+                   help="shock paths per Sobol row, the same for every row (common random numbers; default 32)")
+    p.add_argument("--lever", action="append", default=[], metavar="NAME=LOW:HIGH",
+                   help="treat a lever as uncertain, uniform over the range, e.g. investment_share=0.30:0.45 (repeatable)")
+    p.add_argument("--band", default="0.02:0.98", metavar="LOW:HIGH",
+                   help="'middling' P(hit): the default targets and those given a discovery box (default 0.02:0.98)")
+    p.add_argument("--resamples", type=int, default=999, help="bootstrap resamples of the Sobol intervals (default 999)")
+    if paths_flag != "--paths":
+        p.add_argument(paths_flag, type=int, default=8192,
+                       help="paths of the baseline, each tornado run and the discovery (default 8,192)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on standard error")
+
+
+def _config(args, paths: int | None):
+    from .sensitivity import SensitivityConfig, parse_lever_range
+
+    low, _, high = args.band.partition(":")
+    try:
+        band = (float(low), float(high))
+    except ValueError:
+        raise InputError(f"expected LOW:HIGH, e.g. 0.02:0.98, got {args.band!r}", file="command line",
+                         key="--band") from None
+    for name, value in (("--samples", args.samples), ("--inner", args.inner), ("--resamples", args.resamples)):
+        if value <= 0:
+            raise InputError(f"expected a positive number, got {value}", file="command line", key=name)
+    return SensitivityConfig(targets=tuple(args.targets), levers=tuple(parse_lever_range(t) for t in args.lever),
+                             samples=args.samples, inner=args.inner, paths=paths or 8192, band=band,
+                             resamples=args.resamples)
+
+
+def progress_bar(quiet: bool, stream=None):
+    """A callback drawing ``stage [####....] 45 %`` on standard error, or None when it is not a
+    terminal or with ``--quiet`` (a scheduled job's log gets no carriage returns)."""
+    stream = stream or sys.stderr
+    if quiet or not stream.isatty():
+        return None
+    state = {"stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if state["stage"] not in (None, stage):
+            stream.write("\n")
+        state["stage"] = stage
+        share = done / total if total else 1.0
+        filled = int(30 * share)
+        stream.write(f"\r{stage:<10} [{'#' * filled}{'.' * (30 - filled)}] {100 * share:3.0f} %")
+        if done >= total:
+            stream.write("\n")
+            state["stage"] = None
+        stream.flush()
+
+    return update
+
+
+def _inputs(path, args, *, paths=None):
+    if paths is not None and paths <= 0:
+        raise InputError(f"expected a positive number of paths, got {paths}", file="command line", key="--paths")
+    return resolve(load_scenario(path, overrides=args.set, paths=paths, seed=args.seed, chunk_size=args.chunk_size))
+
+
+# ---------------------------------------------------------------- sensitivity
+
+
+def _sensitivity_parser(sub) -> None:
+    p = sub.add_parser("sensitivity", help="Sobol indices, variance split, tornado and scenario discovery of the targets",
+                       description="Global sensitivity of each target's 2030 value and hit indicator to every "
+                                   "uncertain parameter and every --lever range. --paths sets the paths of the "
+                                   "baseline, of each tornado run and of the discovery (default 8,192); the Sobol "
+                                   "design runs samples × (inputs + 2) rows × --inner shock paths. The analysis "
+                                   "runs in one process (--workers changes nothing).")
+    add_run_options(p)
+    _add_sensitivity_options(p, paths_flag="--paths")
+
+
+def _sensitivity(args) -> int:
+    from .report import sensitivity_tables
+    from .sensitivity import analyse
+
+    inputs = _inputs(args.scenario, args)
+    config = _config(args, args.paths)
+    started = time.perf_counter()
+    result = analyse(inputs, config=config, progress=progress_bar(args.quiet))
+    elapsed = time.perf_counter() - started
+    payload = result.to_dict()
+    files = {**sensitivity_tables(result), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
+    text = render_sensitivity(result, lang=args.lang) + f"\nAnalysed in {elapsed:.1f} s."
+    _emit(args, payload, text, files, Path("out") / f"sensitivity_{inputs.name}")
+    return 0
+
+
+def _value(x: float, unit: str) -> str:
+    from .discovery import format_value
+
+    return format_value(x, unit)
+
+
+def _level(x: float) -> str:
+    """A median in the registry's unit: whole numbers from 1,000, else four significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
+    """The terminal report of :func:`simulator.sensitivity.analyse`: the variance split per target,
+    then per target its largest Sobol indices, its tornado and its discovery box."""
+    w = labels(lang)["report"]
+    c = result.config
+    d = len(result.factors)
+    kinds = [f.kind.value for f in result.factors]
+    name = {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in result.targets}
+    lines = [f"Sensitivity of scenario '{result.scenario}' (seed {result.seed}): {d} uncertain inputs "
+             f"({kinds.count('parameter')} core and {kinds.count('satellite parameter')} satellite parameters drawn per "
+             f"path, {kinds.count('lever')} lever ranges); {len(result.targets)} targets"
+             + ("" if c.targets else f" with P(hit) in [{c.band[0]:g}, {c.band[1]:g}] on {c.paths:,} paths") + ".",
+             f"Sobol: {c.samples} base samples, {c.samples * (d + 2):,} rows, each on the same {c.inner} shock paths = "
+             f"{result.sobol.evaluations:,} model paths; BCa intervals from {c.resamples} bootstrap resamples. "
+             f"Tornado and discovery on {c.paths:,} paths (the run's first paths for the seed).", "",
+             "Share of the variance that the inputs explain, Var(E[y | inputs]) / Var(y); the rest comes from the "
+             "year-to-year shocks and disasters:"]
+    rows = []
+    for k, t in enumerate(result.targets):
+        value, hit = result.sobol.splits[k]
+        best = result.sobol.top(t.id, "hit", 1)
+        j = 2 * k + 1
+        top_text = (f"{best[0][0].name}{' *' if best[0][0].assumption else ''} {result.sobol.estimate.total[j, best[0][1]]:.2f}"
+                    if best else "—")
+        rows.append((t.id, _short(name[t.id], 36), f"{t.p_hit:.3f}", f"{hit.share:.2f} [{hit.low:.2f}, {hit.high:.2f}]",
+                     f"{value.share:.2f} [{value.low:.2f}, {value.high:.2f}]", top_text))
+    lines.append(_table(("id", w["target"], w["p_hit"], "hit indicator [95 %]", "2030 value [95 %]",
+                         "largest total index of P(hit)"), rows))
+    lines.append("'*' = the calibration marks the input's value as an assumption.")
+    boxes = {b.target: b for b in result.boxes}
+    units = {f.name: f.unit for f in result.factors}
+    for k, t in enumerate(result.targets):
+        j = 2 * k + 1
+        lines += ["", f"{t.id}  {name[t.id]}: P(hit) {t.p_hit:.3f}, median {_level(t.median)} {t.unit}"]
+        est = result.sobol.estimate
+        sobol_rows = [(f"{f.name}{' *' if f.assumption else ''}", "", f"{est.first[j, i]:.2f} [{est.first_low[j, i]:.2f}, "
+                       f"{est.first_high[j, i]:.2f}]", f"{est.total[j, i]:.2f} [{est.total_low[j, i]:.2f}, "
+                       f"{est.total_high[j, i]:.2f}]") for f, i in result.sobol.top(t.id, "hit", top)]
+        if sobol_rows:
+            lines.append(_indent(_table(("Sobol indices of P(hit | inputs)", "", "S1 [95 %]", "ST [95 %]"), sobol_rows)))
+        else:
+            lines.append("  Sobol: P(hit | inputs) is constant on the design (hit on every row or on none).")
+        bars = [(f"{b.factor}{' *' if b.assumption else ''}", "",
+                 f"{_value(b.value_low, units.get(b.factor, ''))} → {_value(b.value_high, units.get(b.factor, ''))}",
+                 f"{b.p_low:.3f} → {b.p_high:.3f} ({b.swing:+.3f} ± {b.swing_se:.3f})",
+                 f"{_level(b.median_low)} → {_level(b.median_high)} {t.unit}") for b in result.tornado.bars[k][:top]]
+        lines.append(_indent(_table(("Tornado (10th → 90th percentile)", "", "input", "P(hit) (swing ± se)", "median"),
+                                    bars)))
+        if t.id in boxes:
+            lines.append("  Box: " + boxes[t.id].text())
+    if result.not_discovered:
+        lines += ["", "No discovery box: " + "; ".join(f"{i} ({r})" for i, r in result.not_discovered)]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- report
+
+
+def _report_parser(sub) -> None:
+    p = sub.add_parser("report", help="a self-contained report folder: report.md, index.html, charts and CSV",
+                       description="Run the scenario (and the --compare variants on the same draws), optionally the "
+                                   "sensitivity analysis, and write report.md, index.html, the PNG charts and the CSV "
+                                   "tables into --out (default out/report_<name>/).")
+    add_run_options(p)
+    p.add_argument("--compare", nargs="+", default=[], metavar="FILE",
+                   help="variant scenario files compared with FILE on the same draws")
+    p.add_argument("--sensitivity", action="store_true", help="add Sobol indices, the tornado and discovery boxes")
+    _add_sensitivity_options(p, paths_flag="--sensitivity-paths")
+
+
+def _report(args) -> int:
+    from .audit import audit
+    from .compare import from_run
+    from .report import build_report, load_history, write_report
+    from .runner import Variant, default_workers, run_variants
+    from .sensitivity import analyse
+
+    progress = progress_bar(args.quiet)
+
+    def stage(text: str) -> None:
+        if progress is not None:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    started = time.perf_counter()
+    inputs = _inputs(args.scenario, args, paths=args.paths)
+    variants = [inputs] + [_inputs(path, args, paths=args.paths) for path in args.compare]
+    config = _config(args, args.sensitivity_paths) if args.sensitivity else None
+    stage(f"running {inputs.paths:,} paths of {len(variants)} variant(s)")
+    workers = args.workers or default_workers(inputs.paths * len(variants))
+    run = run_variants([Variant(v) for v in variants], workers=workers)
+    comparison = from_run(run, tuple(v.source_file for v in variants)) if args.compare else None
+    sensitivity = None
+    if config is not None:
+        stage("sensitivity analysis")
+        sensitivity = analyse(inputs, config=config, progress=progress)
+    stage("charts")
+    report = build_report(result=run.results[0], inputs=inputs, audit=audit(inputs),
+                          history=load_history(inputs.calibration.path, base_year=int(inputs.years[0])),
+                          comparison=comparison, sensitivity=sensitivity, lang=args.lang)
+    out = args.out or Path("out") / f"report_{inputs.name}"
+    elapsed = time.perf_counter() - started
+    if args.no_write:
+        print(report.markdown, end="")
+        return 0
+    written = write_report(report, out)
+    if args.format == "json":
+        print(json.dumps({"out": str(out), "files": [p.name for p in written],
+                          "sections": [s.anchor for s in report.document.sections], "lang": args.lang},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"Report of '{inputs.name}' ({args.lang}) in {out}/: report.md, index.html, "
+              f"{len(report.document.images)} charts, {len(report.tables)} tables; {elapsed:.1f} s.")
+    return 0
+
+
+sensitivity_command = (_sensitivity_parser, _sensitivity)
+report_command = (_report_parser, _report)
