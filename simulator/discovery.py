@@ -50,7 +50,7 @@ DERIVED_UNITS = {"production.capital_output_ratio": "years of GRDP", "production
 def driver_units(inputs: Inputs) -> dict[str, str]:
     """The unit of every driver :func:`drivers` gives."""
     units = {name: inputs.calibration.parameters[name].unit for name in inputs.contract.parameters}
-    units.update({f"sat.{name}": inputs.satellites.parameters[name].unit for name in inputs.contract.satellite_parameters})
+    units.update({f"sat.{name}": inputs.satellites.entry(name).unit for name in inputs.contract.satellite_parameters})
     units.update(DERIVED_UNITS)
     units.update({name: unit for name, (unit, _) in PATH_DRIVERS.items()})
     return units

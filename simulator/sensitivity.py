@@ -146,7 +146,7 @@ def factors(inputs: Inputs, *, levers: tuple[LeverRange, ...] = ()) -> tuple[Fac
         v = inputs.calibration.parameters[name]
         out.append(Factor(name, FactorKind.PARAMETER, v.unit, v.value, v.se, v.lower, v.upper, v.assumption, v.source))
     for name in inputs.contract.satellite_parameters:
-        v = inputs.satellites.parameters[name]
+        v = inputs.satellites.entry(name)
         out.append(Factor(f"sat.{name}", FactorKind.SATELLITE, v.unit, v.value, v.se, v.lower, v.upper, v.assumption,
                           v.source))
     seen = set()

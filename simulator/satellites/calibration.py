@@ -98,6 +98,10 @@ class SatelliteCalibration:
     def value(self, name: str) -> float:
         return self.parameters[name].value
 
+    def entry(self, name: str) -> Value:
+        """A drawn entry by its contract name: a parameter, or ``base.<name>`` for a base value."""
+        return self.base[name[5:]] if name.startswith("base.") else self.parameters[name]
+
     def with_values(self, *, parameters: dict[str, float], base: dict[str, float], origin) -> SatelliteCalibration:
         """A copy with some parameter and base-year values replaced (scenario ``[satellite_parameters]``
         and ``[satellite_base]``); ``origin(key)`` names the file that set each key."""

@@ -46,8 +46,7 @@ def satellite_parameter_values(inputs: "Inputs", draws: "Draws") -> dict[str, fl
     cal = inputs.satellites
     params: dict[str, float | np.ndarray] = {name: v.value for name, v in cal.parameters.items()}
     for row, name in enumerate(inputs.contract.satellite_parameters):
-        # a base value with a standard error is drawn like a parameter, as "base.<name>"
-        v = cal.base[name[5:]] if name.startswith("base.") else cal.parameters[name]
+        v = cal.entry(name)  # a base value with a standard error is drawn like a parameter, as "base.<name>"
         params[name] = truncated_normal(draws.satellite_parameters[row], mean=v.value, se=v.se, lower=v.lower,
                                         upper=v.upper)
     for name in SD_PARAMETERS:
