@@ -644,6 +644,8 @@ def required_rates(config: OutsideViewConfig, registry=None) -> dict[str, tuple[
     from .targets import Kind, load_registry
     from .units import conversion_factor
 
+    if not config.targets:
+        return {}
     registry = registry or load_registry(config.resolve(config.data.registry), metric_units=KNOWN_UNITS)
     by_id = {t.id: t for t in registry.targets}
     calibration = None
