@@ -586,7 +586,9 @@ class OutsideView:
         wanted = self.blended.reference_class if self.blended else ""
         return next((c for c in self.classes if c.name == wanted), self.classes[0])
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, records: bool = True) -> dict:
+        """What ``results.json`` carries as a target's ``outside_view``; ``records=False`` leaves out
+        the past-plan records (the same for every target: :func:`outside_view_json` puts them once)."""
         if not self.has_reference:
             return {"id": self.id, "reference_class": None, "reason": self.reason, "model_p": self.model_p}
         head = self.headline
@@ -596,7 +598,8 @@ class OutsideView:
                 "percentile": head.percentile, "model_p": self.model_p,
                 "blended_p": None if self.blended is None else self.blended.p,
                 "blended": None if self.blended is None else self.blended.to_dict(),
-                "classes": [c.to_dict() for c in self.classes], "plan_records": [r.to_dict() for r in self.records],
+                "classes": [c.to_dict() for c in self.classes],
+                **({"plan_records": [r.to_dict() for r in self.records]} if records else {}),
                 "reason": None}
 
     def table_row(self) -> dict:
@@ -777,6 +780,14 @@ def outside_view_for(rows, config: Reference | OutsideViewConfig | str | Path, *
     """
     reference = config if isinstance(config, Reference) else load_reference(config, registry=registry)
     return {tid: view(tid, p, reference) for tid, p in _p_hits(rows).items()}
+
+
+def outside_view_json(views: Mapping[str, OutsideView]) -> dict:
+    """``{"targets": {id: view without records}, "plan_records": [...]}``: the views for a results
+    file, the past-plan records (shared by every target) once."""
+    records = next((v.records for v in views.values() if v.has_reference), ())
+    return {"targets": {tid: v.to_dict(records=False) for tid, v in views.items()},
+            "plan_records": [r.to_dict() for r in records]}
 
 
 def render(views: Mapping[str, OutsideView]) -> str:

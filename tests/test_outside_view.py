@@ -149,3 +149,24 @@ def test_shipped_config_gives_every_growth_target_an_entry():
     assert views["1c"].required == pytest.approx(0.10)
     # the data error of the sheet (Nam Định 2021) is dropped, nothing else
     assert [(d["region"], d["year"]) for d in reference.dropped] == [("nam_dinh", 2021)]
+
+
+def test_views_from_a_run_carry_the_model_p_and_serialise():
+    import json
+
+    import simulator
+    from simulator.outside_view import outside_view_json
+
+    result = simulator.run(REPO / "scenarios" / "base.toml", paths=2_000)
+    views = outside_view_for(result.targets, REPO / "calibration" / "outside_view.toml")
+    assert list(views) == [t.id for t in result.targets]
+    one = views["1c"]
+    p = next(t.p_hit for t in result.targets if t.id == "1c")
+    assert one.model_p == p
+    base, m, n_eff = one.headline.base_rate, 5.0, one.headline.n_effective
+    assert one.blended.p == pytest.approx((n_eff * base + m * p) / (n_eff + m))
+    assert min(base, p) <= one.blended.p <= max(base, p)
+    out = json.loads(json.dumps(outside_view_json(views)))
+    assert out["targets"]["1c"]["blended_p"] == pytest.approx(one.blended.p)
+    assert out["targets"]["21"]["reference_class"] is None  # the qualitative row: no reference class
+    assert {r["name"] for r in out["plan_records"]} == {"city", "region", "nation"}
