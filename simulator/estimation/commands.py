@@ -48,7 +48,8 @@ def _calibrate(args) -> int:
 
 
 def _backtest_parser(sub) -> None:
-    p = sub.add_parser("backtest", help="rolling-origin backtest of the model's processes on history")
+    p = sub.add_parser("backtest", help="rolling-origin backtests of the model's processes and of its target "
+                                        "probabilities on history")
     p.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG,
                    help=f"calibration config with a [backtest] table (default {DEFAULT_CONFIG})")
     p.add_argument("--out", type=Path, default=Path("out/backtest"), help="output folder (default out/backtest)")
@@ -65,18 +66,28 @@ def _backtest(args) -> int:
     if args.paths is not None and args.paths < 100:
         raise InputError(f"expected at least 100 paths, got {args.paths}", file="command line", key="--paths")
     config = load_config(args.config)
-    if config.backtest is None:
-        raise InputError("no [backtest] table", file=args.config, key="backtest")
-    result = run_backtest(config, load_observations(config), paths=args.paths, seed=args.seed)
-    summary = render_summary(result, config)
-    files = {"scores.csv": result.scores.to_csv(index=False, float_format="%.6g"),
-             "summary.csv": summary_frame(result).to_csv(index=False, float_format="%.6g"),
-             "pit.csv": pit_frame(result).to_csv(index=False, float_format="%.6g"),
-             "skipped.csv": result.skipped.to_csv(index=False),
-             "summary.md": summary}
+    if config.backtest is None and config.target_backtest is None:
+        raise InputError("no [backtest] or [target_backtest] table", file=args.config, key="backtest")
+    observations = load_observations(config)
+    files = {}
+    if config.backtest is not None:
+        result = run_backtest(config, observations, paths=args.paths, seed=args.seed)
+        summary = render_summary(result, config)
+        files.update({"scores.csv": result.scores.to_csv(index=False, float_format="%.6g"),
+                      "summary.csv": summary_frame(result).to_csv(index=False, float_format="%.6g"),
+                      "pit.csv": pit_frame(result).to_csv(index=False, float_format="%.6g"),
+                      "skipped.csv": result.skipped.to_csv(index=False),
+                      "summary.md": summary})
+        print(summary)
+    if config.target_backtest is not None:
+        from .target_backtest import output_files, run_target_backtest
+
+        targets = run_target_backtest(config, observations, paths=args.paths, seed=args.seed)
+        target_files = output_files(targets, config)
+        files.update(target_files)
+        print(target_files["target_summary.md"])
     for name, text in files.items():
         write_atomic(args.out / name, text)
-    print(summary)
     print("Wrote " + ", ".join(str(args.out / n) for n in files))
     return 0
 

@@ -111,6 +111,44 @@ class BacktestConfig(_Frozen):
     series: tuple[BacktestSeries, ...] = Field(min_length=1)
 
 
+class TargetBacktestConfig(_Frozen):
+    """``[target_backtest]``: the engine's probabilities of target statistics scored on history
+    (simulator.estimation.target_backtest)."""
+
+    #: The outside-view config: the panel file, its regions and the merged areas.
+    outside_view: str
+    #: Its class whose regions form the rolling-origin panel.
+    panel_class: str
+    #: The engine calibration whose non-growth primitives (capital share, investment share,
+    #: employment, population, training) the simulation draws from.
+    calibration: str
+    origins: tuple[int, ...] = Field(min_length=1)
+    horizon: int = Field(default=5, ge=1)
+    #: Fewest growth years a region needs before an origin.
+    min_years: int = Field(default=2, ge=1)
+    paths: int = Field(default=4000, ge=100)
+    seed: int = 0
+    #: Fixed thresholds of P(average growth ≥ c), fractions a year.
+    thresholds: tuple[float, ...] = (0.06, 0.07, 0.08, 0.09, 0.10)
+    #: Thresholds around the realised average: realised + offset (fractions a year).
+    offsets: tuple[float, ...] = (-0.01, -0.005, 0.005, 0.01)
+    reliability_bins: int = Field(default=10, ge=2)
+    #: Add the engine's other shocks to real growth (employment ratio, population, training,
+    #: investment realisation), as the engine does; false = TFP shocks only.
+    other_shocks: bool = True
+    #: Student-t degrees of freedom of the shocks; None = the calibration's shocks.student_t_df.
+    student_t_df: float | None = Field(default=None, ge=0.0)
+    #: [sources.*] entry of the national growth series the TFP persistence is estimated from.
+    persistence_source: str = "national_growth"
+    #: [sources.*] entry of the former units' annual growth (one-year-ahead cases).
+    units_source: str = "real_growth"
+    unit_origins: tuple[int, ...] = ()
+    #: Spans (years) of past plan targets scored as hit-or-miss events.
+    event_spans: tuple[int, ...] = (5, 3)
+    #: Classes of the outside-view config whose provinces are also summarised on their own.
+    report_classes: tuple[str, ...] = ()
+
+
 class CalibrateConfig(_Frozen):
     """A validated ``calibrate.toml`` (paths resolved against its folder)."""
 
@@ -123,6 +161,7 @@ class CalibrateConfig(_Frozen):
     sources: dict[str, Source]
     correlations: tuple[tuple[str, str], ...] = ()
     backtest: BacktestConfig | None = None
+    target_backtest: TargetBacktestConfig | None = None
 
     @model_validator(mode="after")
     def _regions_known(self):
