@@ -52,7 +52,13 @@ def _run(args) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         conditionals = [render_conditional(result, given, lang=args.lang) for given in args.given]  # may raise
-        print("\n\n".join([render_table(result, lang=args.lang), render_joint(result, lang=args.lang), *conditionals]))
+        outside = []
+        if result.outside_view:
+            from .outside_view import render as render_outside_view
+
+            outside = [render_outside_view(result.outside_view, pairs=False).rstrip()]
+        print("\n\n".join([render_table(result, lang=args.lang), render_joint(result, lang=args.lang), *outside,
+                            *conditionals]))
         print(f"Simulated in {elapsed:.2f} s.")
     if not args.no_write:
         out = args.out or Path("out") / result.name

@@ -67,6 +67,7 @@ class Inputs:
     paths: int
     chunk_size: int
     volatility_scale: float
+    outside_view: object = None  # simulator.outside_view.Reference, when the scenario names its config
 
     @property
     def horizon(self) -> int:
@@ -133,11 +134,16 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
     resolved = resolve_levers(scenario, calibration, horizon=len(years) - 1, api=levers or {}, n_paths=mc.paths)
     priors = prior_set(registry, scenario)
     contract = _contract(scenario, calibration, satellites, priors, horizon=len(years) - 1)
+    reference = None
+    if scenario.scenario.outside_view:
+        from .outside_view import load_reference
+
+        reference = load_reference(scenario.scenario.outside_view, registry=registry)
     return Inputs(name=scenario.scenario.name, title=scenario.scenario.title, source_file=scenario.source_file,
                   scenario_hash=hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:16],
                   calibration=calibration, satellites=satellites, registry=registry, years=years, contract=contract,
                   levers=resolved, priors=priors, target_options=scenario.target_options, paths=mc.paths,
-                  chunk_size=mc.chunk_size, volatility_scale=mc.volatility_scale)
+                  chunk_size=mc.chunk_size, volatility_scale=mc.volatility_scale, outside_view=reference)
 
 
 def resolve_levers(scenario: Scenario, calibration: Calibration, *, horizon: int, api: dict, n_paths: int) -> ResolvedLevers:

@@ -731,7 +731,7 @@ def view(target_id: str, model_p: float | None, reference: Reference) -> Outside
     if target_id in config.no_reference:
         return OutsideView(target_id, model_p, reason=config.no_reference[target_id].reason)
     if target_id not in config.targets:
-        return OutsideView(target_id, model_p, reason=f"no reference statistic is mapped to this target in {config.path}")
+        return OutsideView(target_id, model_p, reason=f"{UNMAPPED} ({Path(config.path).name})")
     rate, comparator, how = reference.required[target_id]
     b = config.blend
     classes = []
@@ -790,8 +790,13 @@ def outside_view_json(views: Mapping[str, OutsideView]) -> dict:
             "plan_records": [r.to_dict() for r in records]}
 
 
-def render(views: Mapping[str, OutsideView]) -> str:
-    """A plain-text table of the views (English), for a terminal or a report."""
+#: The reason of a target the config maps to nothing.
+UNMAPPED = "no reference statistic is mapped to this target"
+
+
+def render(views: Mapping[str, OutsideView], *, pairs: bool = True) -> str:
+    """A plain-text table of the views (English), for a terminal or a report; ``pairs=False``
+    gives each past-plan record's summary line only (the pairs are in results.json)."""
     lines = ["Outside view (five-year spells of the reference classes; blended = beta-binomial, see README)", "",
              f"{'id':<10} {'required':>8} {'class':<16} {'base rate':>9} {'spells':>6} {'n_eff':>6} {'pctile':>6} "
              f"{'model P':>8} {'blended':>8}"]
@@ -804,9 +809,12 @@ def render(views: Mapping[str, OutsideView]) -> str:
                          f"{c.n_effective:>6.1f} {c.percentile:>6.1f} "
                          f"{'' if v.model_p is None else f'{v.model_p:.3f}':>8} "
                          f"{'' if c.blended_p is None else f'{c.blended_p:.3f}':>8}{' *' if head else ''}")
-    missing = [v for v in views.values() if not v.has_reference]
+    missing = [v for v in views.values() if not v.has_reference and not v.reason.startswith(UNMAPPED)]
+    unmapped = [v.id for v in views.values() if not v.has_reference and v.reason.startswith(UNMAPPED)]
     if missing:
         lines += ["", "No reference class:"] + [f"  {v.id}: {v.reason}" for v in missing]
+    if unmapped:
+        lines.append(f"  {len(unmapped)} other targets: no reference statistic mapped in the outside-view config")
     records = next((v.records for v in views.values() if v.has_reference), ())
     def points(x):
         return "—" if x is None else f"{x:+.2f}"
@@ -816,7 +824,7 @@ def render(views: Mapping[str, OutsideView]) -> str:
         lines += ["", f"Past plans, {rec.label}: {r['hits']} of {r['n']} targets reached as reported, mean shortfall "
                       f"{points(r['mean_shortfall'])} points; on the back-series {s['hits']} of {s['n']}, mean shortfall "
                       f"{points(s['mean_shortfall'])} points"]
-        for p in rec.pairs:
+        for p in rec.pairs if pairs else ():
             period = f"{p.first}" if p.first == p.last else f"{p.first}-{p.last}"
             lines.append(f"  {p.region:<16} {period:<9} target {p.target_min:g}"
                          f"{'' if p.target_max is None or p.target_max == p.target_min else f'–{p.target_max:g}'}: "

@@ -141,6 +141,7 @@ class Result:
     full_paths: dict[str, np.ndarray] | None = field(default=None, repr=False)
     full_hits: np.ndarray | None = field(default=None, repr=False)
     full_parameters: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    outside_view: dict | None = field(default=None, repr=False)  # id -> simulator.outside_view.OutsideView
 
     def conditional(self, given: str) -> pd.DataFrame:
         """P(A | ``given`` hit) for every evaluated target A, beside P(A), from the same paths.
@@ -180,6 +181,13 @@ class Result:
             "cohits": j.cohits.tolist(),
             "correlation": [[_clean(float(x)) for x in row] for row in j.correlation()],
         }
+
+    def outside_view_dict(self) -> dict:
+        """The ``outside_view`` section of ``results.json``: per target the reference class (base
+        rate, spells, effective spells, percentile, blended P) or why none exists; past plans once."""
+        from .outside_view import outside_view_json
+
+        return outside_view_json(self.outside_view)
 
     def targets_frame(self) -> pd.DataFrame:
         """One row per registry target: thresholds, P(hit) and its interval, quantiles, method."""
@@ -221,6 +229,14 @@ class Result:
                 "reading": t.reading, "readings": list(t.readings), "wording_vi": t.wording_vi, "note": t.note,
                 "echoes": list(t.echoes),
             }))
+        if self.outside_view:
+            for row in targets:
+                view = self.outside_view.get(row["id"])
+                if view is not None:
+                    full = view.to_dict(records=False)
+                    row["outside_view"] = _clean({k: full.get(k) for k in (
+                        "reference_class", "required_rate", "base_rate", "n_spells", "n_effective", "percentile",
+                        "blended_p", "reason")})
         return {
             "scenario": self.name,
             "title": self.title,
@@ -235,4 +251,5 @@ class Result:
             "provenance": self.provenance,
             "targets": targets,
             "joint": self.joint_dict(),
+            **({"outside_view": self.outside_view_dict()} if self.outside_view else {}),
         }

@@ -335,13 +335,18 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
         full_hits = np.concatenate([k[1] for k in kept])
         full_parameters = {name: np.concatenate([np.broadcast_to(k[2][name], (k[1].shape[0],)) for k in kept])
                            for name in kept[0][2]}
+    outside = None
+    if inputs.outside_view is not None:
+        from .outside_view import outside_view_for
+
+        outside = outside_view_for(rows, inputs.outside_view, registry=inputs.registry)
     return Result(name=variant.label, title=inputs.title, region=inputs.calibration.region,
                   region_vi=inputs.calibration.region_vi, registry_title=inputs.registry.title_en,
                   seed=inputs.contract.seed, paths=summary.paths, years=inputs.years,
                   target_year=inputs.registry.target_year, targets=tuple(rows), series_quantiles=series_q,
                   levers=variant.resolved_levers.to_dict(), provenance=provenance, joint=summary.joint.summary(),
                   groups=dict(inputs.registry.groups), full_paths=full_paths, full_hits=full_hits,
-                  full_parameters=full_parameters)
+                  full_parameters=full_parameters, outside_view=outside)
 
 
 #: From this many paths the command line runs on every core by default (starting a worker

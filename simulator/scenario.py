@@ -19,7 +19,8 @@ from .errors import InputError
 from .levers import HISTORICAL, LEVERS
 from .sourced import read_toml
 
-_PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"))
+_PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"),
+              ("scenario", "outside_view"))
 
 
 
@@ -35,6 +36,7 @@ class ScenarioInfo(_Frozen):
     calibration: str
     targets: str
     satellites: str | None = Field(default=None, description="satellite calibration file (calibration/satellites.toml)")
+    outside_view: str | None = Field(default=None, description="reference classes (calibration/outside_view.toml)")
     horizon: int = Field(ge=1901, le=2200, description="last simulated year")
 
     @model_validator(mode="after")

@@ -170,3 +170,15 @@ def test_views_from_a_run_carry_the_model_p_and_serialise():
     assert out["targets"]["1c"]["blended_p"] == pytest.approx(one.blended.p)
     assert out["targets"]["21"]["reference_class"] is None  # the qualitative row: no reference class
     assert {r["name"] for r in out["plan_records"]} == {"city", "region", "nation"}
+
+
+def test_results_json_carries_the_outside_view_beside_each_target():
+    import simulator
+
+    data = simulator.run(REPO / "scenarios" / "base.toml", paths=2000).to_dict()
+    rows = {t["id"]: t for t in data["targets"]}
+    view = rows["1c"]["outside_view"]
+    assert view["reference_class"] and 0 <= view["base_rate"] <= 1 and view["n_spells"] > 0
+    assert 0 <= view["blended_p"] <= 1 and view["percentile"] is not None
+    assert rows["2-level"]["outside_view"]["reference_class"] is None and rows["2-level"]["outside_view"]["reason"]
+    assert data["outside_view"]["plan_records"]
