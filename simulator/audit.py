@@ -143,8 +143,11 @@ def _investment(r: _Registry) -> Check:
     values = {"implied_share": implied, "share_floor": floor, "tolerance": tol}
     ids = (inv.id, grdp.id, share.id)
     text = f"{_fmt(r.floor(inv))} / {_fmt(r.floor(grdp))} = {_pct(implied)}"
-    if implied >= floor * (1 - tol):
+    if implied >= floor:
         return Check(name, identity, ids, CONSISTENT, f"{text}, at or above {share.id}'s {_pct(floor)}", values)
+    if implied >= floor * (1 - tol):
+        return Check(name, identity, ids, CONSISTENT, f"{text}: below {share.id}'s {_pct(floor)}, within its 'about' "
+                     f"band (>= {_pct(floor * (1 - tol))})", values)
     return Check(name, identity, ids, INCONSISTENT,
                  f"meeting {inv.id} and {grdp.id} exactly gives {text} < {share.id}'s strict {_pct(floor)}: the share "
                  f"needs investment of {_fmt(floor * r.floor(grdp))} or an \"about\" tolerance on {share.id}", values)

@@ -128,7 +128,7 @@ def inputs_of(node: str) -> set[str]:
     return found
 
 
-def _entry(inputs: "Inputs", name: str):
+def entry_of(inputs: "Inputs", name: str):
     """The calibration value behind a node name, or None (a lever, a derived quantity)."""
     if name.startswith("sat.base."):
         return inputs.satellites.base.get(name[9:]) if inputs.satellites else None
@@ -144,7 +144,7 @@ def echoes_behind(metric: str, inputs: "Inputs") -> list[str]:
     ``"<entry> (echo of <targets>)"``: a P(hit) resting on one restates that arithmetic."""
     found = []
     for item in sorted(inputs_of(metric)):
-        entry = _entry(inputs, item)
+        entry = entry_of(inputs, item)
         if entry is not None and getattr(entry, "echo", ""):
             found.append(f"{item} (echo of {entry.echo})")
     return found
@@ -164,7 +164,7 @@ def assumptions_behind(metric: str, inputs: "Inputs") -> list[str]:
                 item = LEVERS[lever].replaces
             else:
                 continue
-        entry = _entry(inputs, item)
+        entry = entry_of(inputs, item)
         if entry is not None and entry.assumption:
             names.add(item)
     return sorted(names)

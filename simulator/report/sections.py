@@ -14,6 +14,7 @@ import numpy as np
 
 from ..compare import Comparison
 from ..metrics import SERIES
+from ..provenance import entry_of
 from ..sensitivity import SensitivityResult
 from ..targets import Kind
 from ..units import UNITS_VI, conversion_factor
@@ -359,16 +360,6 @@ def audit(result_audit, w: Words) -> Section:
 # ---------------------------------------------------------------- 8. assumptions and sources
 
 
-def _entry(inputs, name: str):
-    if name.startswith("sat.base."):
-        return inputs.satellites.base.get(name[9:]) if inputs.satellites else None
-    if name.startswith("sat."):
-        return inputs.satellites.parameters.get(name[4:]) if inputs.satellites else None
-    if name.startswith("base."):
-        return inputs.calibration.base.get(name[5:])
-    return inputs.calibration.parameters.get(name)
-
-
 def assumptions(result, inputs, w: Words) -> Section:
     methods = w.all["methods"]
     rows, used = [], []
@@ -381,7 +372,7 @@ def assumptions(result, inputs, w: Words) -> Section:
     for name in sorted(used):
         if name.startswith("priors."):
             continue
-        e = _entry(inputs, name)
+        e = entry_of(inputs, name)
         if e is not None:
             entries.append((name, w.value(e.value), e.unit, e.source + (f" — {e.note}" if e.note else "")))
     priors = []
