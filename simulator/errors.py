@@ -37,3 +37,9 @@ class InputError(Exception):
             where.append(f"at key '{self.key}'")
         prefix = (" ".join(where) + ": ") if where else ""
         return prefix + self.detail
+
+
+def brief(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting a bad input in a one-line message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

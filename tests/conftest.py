@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,29 @@ def base_scenario():
     return load_scenario(BASE)
 
 
+def copy_project(folder: Path) -> Path:
+    """A copy of the shipped scenarios and calibration files in ``folder`` (a project tree of its
+    own, so that scenario files written there may extend the base scenario)."""
+    for part in ("scenarios", "calibration"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+        for file in (REPO / part).glob("*.toml"):
+            shutil.copy(file, folder / part / file.name)
+    return folder
+
+
 @pytest.fixture
-def write_scenario(tmp_path):
-    """Make a scenario file in tmp_path that extends the shipped base scenario."""
+def project(tmp_path):
+    """A copy of the shipped scenarios and calibration in tmp_path (see :func:`copy_project`)."""
+    return copy_project(tmp_path)
+
+
+@pytest.fixture
+def write_scenario(project):
+    """Make a scenario file in the project copy's scenarios/ that extends its base scenario."""
 
     def write(body: str, name: str = "variant.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(f'extends = "{BASE.as_posix()}"\n{body}', encoding="utf-8")
+        path = project / "scenarios" / name
+        path.write_text(f'extends = "base.toml"\n{body}', encoding="utf-8")
         return path
 
     return write

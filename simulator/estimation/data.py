@@ -18,7 +18,9 @@ A tidy file has one observation a row with the columns of :data:`COLUMNS` (see
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..files import MAX_CSV_BYTES, read_text
 from .config import CalibrateConfig
 
 COLUMNS = ("region", "year", "indicator", "value", "unit", "price_basis", "source", "note")
@@ -77,22 +80,30 @@ def _fail(message: str, path: Path, line: int) -> InputError:
     return InputError(message, file=f"{path}, line {line}")
 
 
-def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
+def read_tidy(path: Path, *, regions, units, indicators: dict | None = None,
+              years: tuple[int, int] = (1900, 2100)) -> pd.DataFrame:
     """Read one tidy CSV, checking every row.
+
+    ``indicators`` maps an indicator to its :class:`~simulator.estimation.config.IndicatorSpec`
+    (unit, plausible range); when given, every row's indicator must be one of them.
 
     Raises
     ------
     InputError
-        Naming the file and line: wrong header, wrong number of fields, unknown region or unit,
-        a year or value that is not a number, an unknown price basis, or a duplicate key
+        Naming the file and line: a file that is not UTF-8 text or too large, wrong header, wrong
+        number of fields, unknown region or unit, a year or value that is not a number, a year
+        outside ``years``, an undeclared indicator, a unit that does not fit the indicator, a
+        value outside its plausible range, an unknown price basis, or a duplicate key
         (region, year, indicator, source).
     """
-    if not path.is_file():
-        raise InputError("file not found", file=path)
+    text = read_text(path, what="data file", limit=MAX_CSV_BYTES)
     records, seen = [], {}
-    with path.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise _fail(f"not a valid CSV header: {exc}", path, 1) from None
         if header is None or tuple(header) != COLUMNS:
             raise _fail(f"expected the header {','.join(COLUMNS)}, got {','.join(header or [])!r}", path, 1)
         while True:
@@ -101,6 +112,8 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
                 fields = next(reader)
             except StopIteration:
                 break
+            except csv.Error as exc:
+                raise _fail(f"not a valid CSV row: {exc}", path, line) from None
             if not fields:
                 continue
             if len(fields) != len(COLUMNS):
@@ -117,6 +130,8 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
                 year = int(row["year"])
             except ValueError:
                 raise _fail(f"year '{row['year']}' is not an integer", path, line) from None
+            if not years[0] <= year <= years[1]:
+                raise _fail(f"year {year} is outside {years[0]}–{years[1]} (data.years of the config)", path, line)
             try:
                 value = float(row["value"])
             except ValueError:
@@ -124,6 +139,8 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
                             "no thousands separator)", path, line) from None
             if not math.isfinite(value):
                 raise _fail(f"value '{row['value']}' is not a finite number", path, line)
+            if indicators:
+                _check_indicator(row["indicator"], row["unit"], value, row["value"], indicators, path, line)
             if not row["source"].strip():
                 raise _fail("empty source: every observation needs its page address", path, line)
             key = (row["region"], year, row["indicator"], row["source"])
@@ -133,6 +150,22 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
             seen[key] = line
             records.append({**row, "year": year, "value": value, "file": str(path), "line": line})
     return pd.DataFrame.from_records(records, columns=[*COLUMNS, "file", "line"])
+
+
+def _check_indicator(indicator: str, unit: str, value: float, text: str, indicators: dict, path: Path,
+                     line: int) -> None:
+    """A row's unit and value against the config's ``[data.indicators]`` declaration."""
+    spec = indicators.get(indicator)
+    if spec is None:
+        close = difflib.get_close_matches(indicator, list(indicators), n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise _fail(f"indicator '{indicator}' is not declared in data.indicators of the config.{hint}", path, line)
+    if unit != spec.unit:
+        raise _fail(f"unit '{unit}' does not fit indicator '{indicator}', which is given in '{spec.unit}' "
+                    "(data.indicators of the config)", path, line)
+    if not spec.min <= value <= spec.max:
+        raise _fail(f"value {text.strip()} of '{indicator}' is outside its plausible range [{spec.min:g}, {spec.max:g}] "
+                    f"{unit} (data.indicators of the config): a typo, or a value in another unit?", path, line)
 
 
 def _status_rank(notes: pd.Series) -> np.ndarray:
@@ -150,7 +183,8 @@ def _vintage(notes: pd.Series) -> pd.Series:
 
 def load_observations(config: CalibrateConfig) -> Observations:
     """Read every data file of the config, validate it and choose one source per key."""
-    frames = [read_tidy(p, regions=config.data.regions, units=config.data.units) for p in config.data_files]
+    frames = [read_tidy(p, regions=config.data.regions, units=config.data.units, indicators=config.data.indicators,
+                        years=config.data.years) for p in config.data_files]
     rows = pd.concat(frames, ignore_index=True)
     duplicated = rows.duplicated(["region", "year", "indicator", "source"], keep=False)
     if duplicated.any():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import parse_toml
+from ..parameters import calibration_from_raw
 from .calibrate import CalibrationRun, estimate_parameters
 from .config import CalibrateConfig, load_config
 from .data import Observations, data_vintage, load_observations
@@ -46,8 +48,12 @@ def calibrate(config_path: str | Path) -> CalibrationOutput:
     run = estimate_parameters(config, observations, priors)
     vintage = data_vintage(config.data_files)
     text = render(run, priors, data_vintage=vintage)
+    parameters_path = config.resolve(config.output.parameters)
+    # what simulate would refuse is never written: the estimates pass the calibration file's rules
+    where = f"{parameters_path} (as simulate calibrate would write it)"
+    calibration_from_raw(parse_toml(text, file=where), path=where)
     report = render_report(observations, run, priors, regions=config.data.regions, merged=config.merge.region,
                            data_vintage=vintage)
-    return CalibrationOutput(config, observations, run, text, report,
-                             config.resolve(config.output.parameters), config.resolve(config.output.report))
+    return CalibrationOutput(config, observations, run, text, report, parameters_path,
+                             config.resolve(config.output.report))
 
