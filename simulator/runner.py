@@ -14,7 +14,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from .metrics import SERIES
 from .provenance import assumptions_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
-from .summaries import PairedCounts, Summary
+from .summaries import PairedCounts, Summary, pin_point_masses
 from .targets import Method
 
 #: Named groups of the joint summary besides the registry's own groups.
@@ -160,7 +160,8 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
 
 
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
-                 keep_paths: bool = False, workers: int = 1) -> VariantRun:
+                 keep_paths: bool = False, workers: int = 1,
+                 progress: Callable[[int, int], None] | None = None) -> VariantRun:
     """Run several variants on the same draws: one draw per chunk, every variant on it.
 
     Parameters
@@ -175,6 +176,8 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     workers : int
         Threads that run chunks side by side (numpy releases the GIL in its array loops and
         random draws); the numbers do not depend on it.
+    progress : callable (done_paths, total_paths), optional
+        Called once after every finished chunk (e.g. :class:`simulator.terminal.ProgressLine`).
 
     Raises
     ------
@@ -207,7 +210,10 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     kept: list[list] = [[] for _ in setups]
     work = chunks(paths, first.contract.block_size, chunk_size)
 
+    done = 0
+
     def absorb(part) -> None:
+        nonlocal done
         summaries, pairs, chunk_kept = part
         for total, summary in zip(totals, summaries):
             total.merge(summary)
@@ -215,6 +221,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
         for store, item in zip(kept, chunk_kept):
             if item is not None:
                 store.append(item)
+        if progress is not None:
+            done += summaries[0].paths
+            progress(done, paths)
 
     if workers > 1 and len(work) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -255,7 +264,8 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
         rows.append(TargetSummary.evaluated(t, inputs.registry, SERIES[t.metric].unit, hits, summary.paths, q,
                                             int(histogram.undefined()[0]), assumptions_behind(t.metric, inputs),
                                             options.tolerance(t.id)))
-    series_q = {m: h.quantiles(SERIES_QUANTILES) for m, h in summary.series_histograms.items()}
+    series_q = {m: pin_point_masses(h, h.quantiles(SERIES_QUANTILES), setup.reference_series[m])
+                for m, h in summary.series_histograms.items()}
     provenance = {
         "version": __version__,
         "scenario_file": inputs.source_file,
@@ -288,7 +298,8 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
 
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,
-        levers: dict | None = None, parameters: dict | None = None, workers: int = 1, **settings) -> Result:
+        levers: dict | None = None, parameters: dict | None = None, workers: int = 1,
+        progress: Callable[[int, int], None] | None = None, **settings) -> Result:
     """Run a scenario and return its result.
 
     Parameters
@@ -306,6 +317,8 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         Primitive parameters fixed to a number or a per-path array (paths,) instead of drawn.
     workers : int
         Threads running chunks side by side; never changes a number.
+    progress : callable (done_paths, total_paths), optional
+        Called once after every finished chunk.
     **settings
         Monte Carlo options (``paths``, ``seed``, ``chunk_size``, ``block_size``,
         ``parameter_uncertainty``, ``volatility_scale``) and lever values as keywords, e.g.
@@ -324,4 +337,5 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
     else:
         loaded = load_scenario(scenario, overrides=overrides, **settings)
     inputs = resolve(loaded, levers=levers)
-    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers).results[0]
+    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers,
+                        progress=progress).results[0]

@@ -40,9 +40,10 @@ class CalibrationOutput:
     report_path: Path
 
 
-def calibrate(config_path: str | Path) -> CalibrationOutput:
-    """Load data and priors, estimate, and render the calibration file and the data report."""
-    config = load_config(config_path)
+def calibrate(config_path: str | Path, *, allow_outside: bool = False) -> CalibrationOutput:
+    """Load data and priors, estimate, and render the calibration file and the data report
+    (paths outside the config's project tree only with ``allow_outside``)."""
+    config = load_config(config_path, allow_outside=allow_outside)
     observations = load_observations(config)
     priors = read_priors(config.resolve(config.output.priors))
     run = estimate_parameters(config, observations, priors)
