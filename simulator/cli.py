@@ -66,7 +66,7 @@ def _check_arguments(args) -> None:
 
 
 def _run(args) -> int:
-    from .folder import check_target
+    from .folder import check_target, probe
     from .inputs import evaluated_targets, resolve
     from .integrity import results_json
     from .output import PARQUET_FILES, RESULT_FILES, render_conditional, render_joint, render_table, select_targets
@@ -81,6 +81,7 @@ def _run(args) -> int:
     out = None if args.no_write else (args.out or Path("out") / scenario.scenario.name)
     if out is not None:  # before any work: an existing results folder needs --force
         check_target(out, force=args.force, known=frozenset(RESULT_FILES + PARQUET_FILES))
+        probe(out)
     inputs = resolve(scenario)
     registry = inputs.registry
     select_targets(registry.targets, groups=registry.groups, ids=args.targets, group=args.group)

@@ -107,6 +107,22 @@ def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[st
                          "results folder; choose another --out", file=directory)
 
 
+def probe(directory: Path) -> None:
+    """Check, before any work, that folders can be made beside ``directory`` (its parent folders
+    are created): a read-only or full disk fails here, not after the run."""
+    directory = Path(os.path.abspath(directory))
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder: {_reason(exc)}", file=exc.filename or directory.parent) from None
+    trial = directory.parent / f".{directory.name}.tmp-{os.getpid()}-probe"
+    try:
+        os.mkdir(trial)
+        os.rmdir(trial)
+    except OSError as exc:
+        raise InputError(f"cannot write in the output's parent folder: {_reason(exc)}", file=directory.parent) from None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2); False where the system cannot."""
     try:
@@ -155,7 +171,7 @@ def write_folder(directory: Path, files: dict[str, bytes], *, force: bool,
     try:
         os.mkdir(tmp)
     except OSError as exc:
-        raise InputError(f"cannot create a folder in the output's parent folder: {_reason(exc)}", file=parent) from None
+        raise InputError(f"cannot write in the output's parent folder: {_reason(exc)}", file=parent) from None
     try:
         try:
             _write_files(tmp, files)

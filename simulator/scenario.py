@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError, brief
 from .files import confine, parse_toml, project_root, resolve
@@ -37,12 +37,13 @@ class ScenarioInfo(_Frozen):
     satellites: str | None = Field(default=None, description="satellite calibration file (calibration/satellites.toml)")
     horizon: int = Field(ge=1901, le=2200, description="last simulated year")
 
-    @model_validator(mode="after")
-    def _not_a_folder_name(self):
+    @field_validator("name")
+    @classmethod
+    def _not_a_folder_name(cls, name: str) -> str:
         # the name becomes the default output folder out/<name>/: '.' and '..' are folders already
-        if set(self.name) == {"."}:
+        if set(name) == {"."}:
             raise ValueError("scenario name cannot be made of dots only (it names the output folder out/<name>/)")
-        return self
+        return name
 
 
 LeverValue = float | list[float]
@@ -254,8 +255,17 @@ def _load_tree(path: Path, *, root: Path | None) -> tuple[dict, dict]:
     merged, origin = {}, {}
     for data, where in reversed(layers):
         merged = _merge(merged, data)
-        origin.update(where)
+        for leaf, file in where.items():
+            _claim(origin, leaf, file)
     return merged, origin
+
+
+def _claim(origin: dict, leaf: tuple, file: str) -> None:
+    """Record that ``file`` set ``leaf``, forgetting what it replaced: a value above it (a number
+    replaced by a table) or below it (a table replaced by a number)."""
+    for other in [o for o in origin if o[:len(leaf)] == leaf or leaf[:len(o)] == o]:
+        del origin[other]
+    origin[leaf] = file
 
 
 def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
@@ -329,14 +339,14 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     for text in overrides:
         parts, value = parse_override(text)
         _set(data, parts, value)
-        origin[parts] = "--set"
+        _claim(origin, parts, "--set")
         if parts in _PATH_KEYS and isinstance(value, str):  # relative to the working folder, like any argument
             what = f"scenario.{parts[1]} file"
             data[parts[0]][parts[1]] = str(confine(value, root, file="--set", key=".".join(parts), what=what) if root
                                            else resolve(value, what=what, file="--set", key=".".join(parts)))
     for key, value in given.items():
         _set(data, (sections[key], key), value)
-        origin[(sections[key], key)] = f"argument {key}"
+        _claim(origin, (sections[key], key), f"argument {key}")
     return _validate(data, origin, source_file, ignore_missing=False)
 
 
@@ -361,6 +371,10 @@ def _validate(data: dict, origin: dict, source_file: str, *, ignore_missing: boo
         key = ".".join(loc)
         file = _origin_of(loc, origin) or source_file
         message = first["msg"].removeprefix("Value error, ")
+        if len(loc) == 2 and loc[0] == "levers" and loc[1] in Levers.model_fields and first["type"] != "extra_forbidden" \
+                and not first["type"].startswith(("less", "greater")):
+            message = "expected a number or a list of numbers, one per simulated year" + (
+                f", or '{HISTORICAL}'" if loc[1] == "investment_share" else "")
         if first["type"] == "extra_forbidden":
             message = "unknown key (check its spelling; unknown keys are rejected)"
         elif first["type"] == "missing":

@@ -68,3 +68,19 @@ def assert_cli_fails(capsys, argv, *fragments) -> str:
     for fragment in fragments:
         assert fragment in err, err
     return err
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The outcome counts of the fuzz cases run in this session (tests/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is None or not fuzz.OUTCOMES:
+        return
+    counts = fuzz.OUTCOMES
+    total = sum(counts.values())
+    by_family = {}
+    for (family, status), n in sorted(counts.items()):
+        by_family.setdefault(family, []).append(f"exit {status}: {n}")
+    parts = "; ".join(f"{family} " + ", ".join(v) for family, v in by_family.items())
+    terminalreporter.write_line(f"fuzz cases: {total} ({parts})")

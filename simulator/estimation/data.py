@@ -240,6 +240,7 @@ def series(selected: pd.DataFrame, region: str, indicator: str, *, first_year: i
         rows = rows[rows.year >= first_year]
     if last_year is not None:
         rows = rows[rows.year <= last_year]
-    scale = rows["unit"].map(_SCALE).fillna(1.0)
-    return pd.Series((rows["value"] * scale).to_numpy(), index=rows["year"].to_numpy(), name=f"{region}.{indicator}",
+    # a plain float array: with pyarrow installed pandas keeps a mapped string column's string dtype
+    scale = np.array([_SCALE.get(unit, 1.0) for unit in rows["unit"]], dtype=float)
+    return pd.Series(rows["value"].to_numpy(dtype=float) * scale, index=rows["year"].to_numpy(), name=f"{region}.{indicator}",
                      dtype=float).sort_index()
