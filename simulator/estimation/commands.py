@@ -68,6 +68,8 @@ def _backtest(args) -> int:
 
     if args.paths is not None and args.paths < 100:
         raise InputError(f"expected at least 100 paths, got {args.paths}", file="command line", key="--paths")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"expected a number >= 0, got {args.seed}", file="command line", key="--seed")
     config = load_config(args.config, allow_outside=args.allow_outside)
     if config.backtest is None:
         raise InputError("no [backtest] table", file=args.config, key="backtest")

@@ -125,8 +125,8 @@ class BacktestSeries(_Frozen):
 class BacktestConfig(_Frozen):
     origins: tuple[int, ...] = Field(min_length=1)
     max_horizon: int = Field(default=5, ge=1)
-    paths: int = Field(default=4000, ge=100)
-    seed: int = 0
+    paths: int = Field(default=4000, ge=100, le=10_000_000)
+    seed: int = Field(default=0, ge=0)
     series: tuple[BacktestSeries, ...] = Field(min_length=1)
 
 
