@@ -55,7 +55,8 @@ class Histogram:
 
     def _position(self, values: np.ndarray) -> np.ndarray:
         if self.scale == "log":
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # 0 → −inf and ratios beyond the float range → +inf: the under- and overflow bins
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 return np.log(values / self.ref)
         return values
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, brief
 from ..files import MAX_CSV_BYTES, read_text
 from .config import CalibrateConfig
 
@@ -42,6 +42,10 @@ STATUS_RANK = (("chính thức", 0), ("quyết toán", 0), ("sơ bộ", 1), ("ư
                ("status not stated", 3), ("dự kiến", 4), ("approximate", 4))
 _UNKNOWN_RANK = 5
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+#: A year and a number as the tidy schema writes them (ASCII digits, '.' as decimal separator).
+_YEAR = re.compile(r"[0-9]{1,6}")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 #: Units converted when a series is read: percent becomes a fraction (engine units).
 _SCALE = {"pct": 0.01}
@@ -120,25 +124,23 @@ def read_tidy(path: Path, *, regions, units, indicators: dict | None = None,
                 raise _fail(f"expected {len(COLUMNS)} fields, got {len(fields)}", path, line)
             row = dict(zip(COLUMNS, fields))
             if row["region"] not in regions:
-                raise _fail(f"unknown region '{row['region']}'; expected one of {', '.join(regions)}", path, line)
+                raise _fail(f"unknown region {brief(row['region'])}; expected one of {', '.join(regions)}", path, line)
             if row["unit"] not in units:
-                raise _fail(f"unknown unit '{row['unit']}'; expected one of {', '.join(units)}", path, line)
+                raise _fail(f"unknown unit {brief(row['unit'])}; expected one of {', '.join(units)}", path, line)
             if row["price_basis"] not in PRICE_BASES:
-                raise _fail(f"unknown price basis '{row['price_basis']}'; expected one of "
+                raise _fail(f"unknown price basis {brief(row['price_basis'])}; expected one of "
                             f"{', '.join(p for p in PRICE_BASES if p)}", path, line)
-            try:
-                year = int(row["year"])
-            except ValueError:
-                raise _fail(f"year '{row['year']}' is not an integer", path, line) from None
+            if not _YEAR.fullmatch(row["year"]):  # int() would take ' 2020', '2_020' or other scripts' digits
+                raise _fail(f"year {brief(row['year'])} is not an integer", path, line)
+            year = int(row["year"])
             if not years[0] <= year <= years[1]:
                 raise _fail(f"year {year} is outside {years[0]}–{years[1]} (data.years of the config)", path, line)
-            try:
-                value = float(row["value"])
-            except ValueError:
-                raise _fail(f"value '{row['value']}' is not a number (use '.' as decimal separator, "
-                            "no thousands separator)", path, line) from None
+            if not _NUMBER.fullmatch(row["value"]) and row["value"].lower().lstrip("+-") not in ("nan", "inf", "infinity"):
+                raise _fail(f"value {brief(row['value'])} is not a number (use '.' as decimal separator, "
+                            "no thousands separator)", path, line)
+            value = float(row["value"])
             if not math.isfinite(value):
-                raise _fail(f"value '{row['value']}' is not a finite number", path, line)
+                raise _fail(f"value {brief(row['value'])} is not a finite number", path, line)
             if indicators:
                 _check_indicator(row["indicator"], row["unit"], value, row["value"], indicators, path, line)
             if not row["source"].strip():
@@ -159,12 +161,12 @@ def _check_indicator(indicator: str, unit: str, value: float, text: str, indicat
     if spec is None:
         close = difflib.get_close_matches(indicator, list(indicators), n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise _fail(f"indicator '{indicator}' is not declared in data.indicators of the config.{hint}", path, line)
+        raise _fail(f"indicator {brief(indicator)} is not declared in data.indicators of the config.{hint}", path, line)
     if unit != spec.unit:
-        raise _fail(f"unit '{unit}' does not fit indicator '{indicator}', which is given in '{spec.unit}' "
+        raise _fail(f"unit {brief(unit)} does not fit indicator {brief(indicator)}, which is given in '{spec.unit}' "
                     "(data.indicators of the config)", path, line)
     if not spec.min <= value <= spec.max:
-        raise _fail(f"value {text.strip()} of '{indicator}' is outside its plausible range [{spec.min:g}, {spec.max:g}] "
+        raise _fail(f"value {text.strip()} of {brief(indicator)} is outside its plausible range [{spec.min:g}, {spec.max:g}] "
                     f"{unit} (data.indicators of the config): a typo, or a value in another unit?", path, line)
 
 
