@@ -79,7 +79,7 @@ def check_bounds(value: float, lower: float, upper: float, *, file: str | Path, 
     if not math.isfinite(value):
         raise InputError(f"expected a finite number, got {value}", file=file, key=key)
     if lower == POSITIVE and value < lower:
-        raise InputError(f"value {value:g} must be greater than 0", file=file, key=key)
+        raise InputError(f"value {value:g} must be greater than 0 (at least {POSITIVE:g})", file=file, key=key)
     if not (lower <= value <= upper):
         raise InputError(f"value {value:g} is outside the allowed range [{lower:g}, {upper:g}]", file=file, key=key)
     if abs(value) > MAX_MAGNITUDE:
