@@ -1,26 +1,42 @@
-"""Command line: argument parsing only; the work is done by :func:`simulator.run`.
+"""Command line: argument parsing and reporting only; the work is done by :mod:`simulator.runner`.
 
-``simulate FILE`` runs a scenario (same as ``simulate run FILE``). Later subcommands (compare,
-sensitivity, solve, audit, backtest, calibrate, report) plug into :data:`COMMANDS`.
+``simulate FILE`` runs a scenario (same as ``simulate run FILE``); every subcommand is in
+:data:`COMMANDS`.
+
+Exit status: 0 done; 1 a bug (an output that would hold NaN or infinity: nothing is written);
+2 bad input or an output-folder fault, in one line naming the file, the key and what was
+expected; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Messages, ``--help`` and errors
+are in English whatever ``--lang`` says; ``--lang`` words the tables only.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
+from . import __version__
 from .allocator import keep_freed_memory
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
 from .planning import audit_command, compare_command, solve_command, update_command
 from .reporting import report_command, sensitivity_command
+from .integrity import OutputIntegrityError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other error of the command."""
+
+    def error(self, message: str):
+        self.exit(2, f"simulate: error: {message} (see '{self.prog} --help')\n")
 
 
 def _run_parser(sub) -> None:
-    p = sub.add_parser("run", help="run a scenario file and print the target table")
+    p = sub.add_parser("run", help="run a scenario file and print the target table (simulate FILE is short for this)",
+                       description="Run a scenario file: print P(hit) of every target and write the results folder.")
     p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/base.toml")
     p.add_argument("--paths", type=int, help="number of Monte Carlo paths")
     p.add_argument("--seed", type=int, help="random seed")
@@ -30,40 +46,80 @@ def _run_parser(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key, e.g. --set levers.investment_share=0.45 (repeatable)")
     p.add_argument("--out", type=Path, help="output folder (default out/<scenario name>/)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing results folder (only one holding nothing but result files)")
     p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let extends and the calibration, registry and satellite paths leave the project tree")
     p.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
     p.add_argument("--lang", choices=("en", "vi"), default="en",
                    help="language of target names, units and headers in the tables (simulator/labels.toml)")
     p.add_argument("--given", action="append", default=[], metavar="ID",
                    help="also print P(each target | target ID hit) from the same paths, e.g. --given 1a (repeatable)")
+    p.add_argument("--targets", nargs="+", metavar="ID", help="print only these targets (files keep every row)")
+    p.add_argument("--group", metavar="NAME", help="print only this group's targets and joint row, e.g. economy")
+    p.add_argument("--wide", action="store_true", help="print every column and full names, whatever the terminal width")
+    p.add_argument("--quiet", action="store_true", help="no progress line and no run messages, only the tables")
+
+
+def _check_arguments(args) -> None:
+    for flag, value, low in (("--paths", args.paths, 1), ("--seed", args.seed, 0), ("--chunk-size", args.chunk_size, 1)):
+        if value is not None and value < low:
+            what = "a positive number" if low else "a number >= 0"
+            raise InputError(f"expected {what}, got {value}", file="command line", key=flag)
 
 
 def _run(args) -> int:
-    from .output import render_conditional, render_joint, render_table, write_outputs
-    from .runner import run
+    from .folder import check_target, probe
+    from .inputs import evaluated_targets, resolve
+    from .integrity import results_json
+    from .output import PARQUET_FILES, RESULT_FILES, render_conditional, render_joint, render_table, select_targets
+    from .output import write_outputs
+    from .runner import Variant, default_workers, run_variants
+    from .scenario import load_scenario
+    from .terminal import ProgressLine, terminal_width
 
-    if args.paths is not None and args.paths <= 0:
-        raise InputError(f"expected a positive number of paths, got {args.paths}", file="command line", key="--paths")
+    _check_arguments(args)
+    scenario = load_scenario(args.scenario, overrides=args.set, allow_outside=args.allow_outside, paths=args.paths,
+                             seed=args.seed, chunk_size=args.chunk_size)
+    out = None if args.no_write else (args.out or Path("out") / scenario.scenario.name)
+    if out is not None:  # before any work: an existing results folder needs --force
+        check_target(out, force=args.force, known=frozenset(RESULT_FILES + PARQUET_FILES))
+        probe(out)
+    inputs = resolve(scenario)
+    registry = inputs.registry
+    select_targets(registry.targets, groups=registry.groups, ids=args.targets, group=args.group)
+    evaluated = [t.id for t in evaluated_targets(inputs)]
+    for given in args.given:
+        if given not in evaluated:
+            raise InputError(f"'{given}' is not an evaluated target; evaluated: {', '.join(evaluated)}",
+                             file="command line", key="--given")
+    progress = ProgressLine(enabled=not args.quiet)
     started = time.perf_counter()
-    result = run(args.scenario, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size,
-                 workers=args.workers)
+    workers = args.workers if args.workers is not None else default_workers(inputs.paths)
+    try:
+        result = run_variants([Variant(inputs)], progress=progress, workers=workers).results[0]
+    finally:
+        progress.close()
     elapsed = time.perf_counter() - started
     if args.format == "json":
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(results_json(result.to_dict()), end="")
     else:
-        conditionals = [render_conditional(result, given, lang=args.lang) for given in args.given]  # may raise
-        outside = []
+        width = None if args.wide else terminal_width()
+        parts = [render_table(result, lang=args.lang, width=width, targets=args.targets, group=args.group),
+                 render_joint(result, lang=args.lang, width=width, group=args.group)]
         if result.outside_view:
             from .outside_view import render as render_outside_view
 
-            outside = [render_outside_view(result.outside_view, pairs=False).rstrip()]
-        print("\n\n".join([render_table(result, lang=args.lang), render_joint(result, lang=args.lang), *outside,
-                            *conditionals]))
-        print(f"Simulated in {elapsed:.2f} s.")
-    if not args.no_write:
-        out = args.out or Path("out") / result.name
-        written = write_outputs(result, out)
-        if args.format == "table":
+            parts.append(render_outside_view(result.outside_view, pairs=False, width=width).rstrip())
+        parts += [render_conditional(result, given, lang=args.lang, width=width, targets=args.targets, group=args.group)
+                  for given in args.given]
+        print("\n\n".join(parts))
+        if not args.quiet:
+            print(f"Simulated in {elapsed:.2f} s.")
+    if out is not None:
+        written = write_outputs(result, out, force=args.force)
+        if args.format == "table" and not args.quiet:
             print("Wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -72,30 +128,83 @@ COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": sol
             "update": update_command, "sensitivity": sensitivity_command, "report": report_command,
             "calibrate": calibrate_command, "backtest": backtest_command}
 
+_DESCRIPTION = """\
+Probability of hitting each 2030 target under a scenario.
+
+  simulate FILE [options]        is short for  simulate run FILE [options]
+  simulate run FILE              run a scenario file (simulate run --help for its options)
+  simulate compare A B [C ...]   policy variants on the same draws: paired differences of P(hit)
+  simulate solve FILE            what it takes: the lever value at which P(hit) reaches a probability
+  simulate audit FILE            the targets checked against each other (exit 1 when inconsistent)
+  simulate update FILE           P(hit) given values published since the base year
+  simulate sensitivity FILE      Sobol indices, tornado and scenario discovery
+  simulate report FILE           a Markdown and HTML report with charts
+  simulate calibrate [CONFIG]    estimate calibration/parameters.toml from calibration/data
+  simulate backtest [CONFIG]     rolling-origin backtest of the model's processes and probabilities
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simulate", description="Probability of hitting each 2030 target under a scenario.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _Parser(prog="simulate", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog="Exit status: 0 done, 2 bad input (one line naming the file and key), 1 a bug, "
+                            "130 interrupted.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for add, _ in COMMANDS.values():
         add(sub)
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that temporary folders are removed on the way out."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+def _on_sigterm():
+    """Turn SIGTERM into :class:`_Terminated` (main thread only); the previous handler, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"simulate: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .terminal import safe_streams
+
+    safe_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv = ["run"] + argv  # `simulate FILE` is `simulate run FILE`
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    keep_freed_memory()
-    if args.command is None:
-        parser.print_help()
-        return 2
+    previous = _on_sigterm()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        keep_freed_memory()
+        if args.command is None:
+            parser.print_help()
+            return 2
         return COMMANDS[args.command][1](args)
     except InputError as exc:
-        print(f"simulate: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"error: {exc}", 2)
+    except OutputIntegrityError as exc:
+        return _fail(f"internal error (a bug; please report it): {exc}; nothing was written", 1)
+    except OSError as exc:  # a fault of the machine rather than of the input: disk full, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"error: {where}{exc.strerror or exc}", 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except _Terminated:
+        return _fail("terminated", 143)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x85": " ",
+                           "\u2028": " ", "\u2029": " "})
+
+
 class InputError(Exception):
     """Bad user input: names the file, the key path inside it and what was expected.
 
@@ -36,4 +40,11 @@ class InputError(Exception):
         if self.key:
             where.append(f"at key '{self.key}'")
         prefix = (" ".join(where) + ": ") if where else ""
-        return prefix + self.detail
+        # one line, whatever a file name or a quoted value holds
+        return (prefix + self.detail).translate(_ONE_LINE)
+
+
+def brief(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting a bad input in a one-line message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

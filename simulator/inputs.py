@@ -11,14 +11,13 @@ the evaluation and the summaries never read a file.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from .draws import RandomContract
 from .errors import InputError
+from .files import read_toml
 from .levers import HISTORICAL, LEVERS, ResolvedLevers, lever_array
 from .metrics import CATALOGUE, KNOWN_UNITS, SATELLITE_CATALOGUE, SERIES
 from .parameters import Calibration, load_calibration
@@ -174,8 +173,9 @@ def resolve_levers(scenario: Scenario, calibration: Calibration, *, horizon: int
 def _satellites(scenario: Scenario, calibration: Calibration) -> SatelliteCalibration | None:
     if not scenario.scenario.satellites:
         if scenario.satellite_parameters or scenario.satellite_base:
+            key = "satellite_parameters" if scenario.satellite_parameters else "satellite_base"
             raise InputError("satellite values given but scenario.satellites names no satellite calibration",
-                             file=scenario.source_file, key="satellite_parameters")
+                             file=scenario.origin_of(key), key=key)
         return None
     satellites = load_satellite_calibration(scenario.scenario.satellites)
     if satellites.base_year != calibration.base_year:
@@ -192,9 +192,11 @@ def _contract(scenario: Scenario, calibration: Calibration, satellites: Satellit
     mc = scenario.montecarlo
     df = calibration.value("shocks.student_t_df")
     if 0 < df <= 2:
+        key = "parameters.shocks.student_t_df"
         raise InputError(f"shocks.student_t_df = {df:g}: a Student-t has a finite variance only above 2 degrees of "
-                         "freedom; use a value above 2, or 0 for normal shocks", file=calibration.path,
-                         key="parameters.shocks.student_t_df")
+                         "freedom; use a value above 2, or 0 for normal shocks",
+                         file=scenario.origin_of(key) if "shocks.student_t_df" in scenario.parameter_overrides()
+                         else calibration.path, key=key)
     drawn = _drawn(calibration.parameters) if mc.parameter_uncertainty else ()
     sat_drawn, dispersions = (), ()
     if satellites is not None:
@@ -220,13 +222,14 @@ def _drawn(values: dict) -> tuple[str, ...]:
 
 def _require_satellites(scenario: Scenario) -> None:
     """A registry with satellite rows needs the satellite calibration file: say so plainly."""
-    rows = tomllib.loads(Path(scenario.scenario.targets).read_text(encoding="utf-8")).get("target", [])
+    rows = read_toml(scenario.scenario.targets, what="target registry").get("target", [])
+    rows = rows if isinstance(rows, list) else []
     needing = [r.get("id") for r in rows if isinstance(r, dict) and r.get("metric") in SATELLITE_CATALOGUE
                and r.get("method") in ("model", "trend")]
     if needing:
         raise InputError(f"targets {', '.join(map(str, needing[:5]))}{' …' if len(needing) > 5 else ''} need the satellite "
                          "models: set scenario.satellites to a satellite calibration file (calibration/satellites.toml)",
-                         file=scenario.source_file, key="scenario.satellites")
+                         file=scenario.origin_of("scenario.satellites"), key="scenario.satellites")
 
 
 def _check_tolerances(scenario: Scenario, registry: Registry) -> None:
@@ -234,7 +237,8 @@ def _check_tolerances(scenario: Scenario, registry: Registry) -> None:
     for key in scenario.target_options.approx_tolerance_by_target:
         if key not in approx:
             raise InputError(f"'{key}' is not an \"about\" (approx = true) target of {registry.path}; such targets: "
-                             f"{', '.join(sorted(approx))}", file=scenario.origin_of("target_options"),
+                             f"{', '.join(sorted(approx))}",
+                             file=scenario.origin_of(f"target_options.approx_tolerance_by_target.{key}"),
                              key=f"target_options.approx_tolerance_by_target.{key}")
 
 

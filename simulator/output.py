@@ -1,12 +1,15 @@
-"""Writing results: atomic files (temp file in the same folder, then rename) and the terminal tables
-(targets, group joint probabilities, conditionals), worded from `simulator/labels.toml`."""
+"""Writing results: the checked files of a run as one set (:mod:`simulator.folder`), single files
+atomically (temp file in the same folder, then rename), and the terminal tables (targets, group
+joint probabilities, conditionals), worded from `simulator/labels.toml` and fitted to a width."""
 
 from __future__ import annotations
 
-import json
+import difflib
+import io
 import math
 import os
 import tempfile
+import textwrap
 import tomllib
 from functools import cache
 from importlib import resources
@@ -15,7 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .folder import write_folder
+from .integrity import check_frame, results_json
 from .results import NOT_MODELLED, Result
+from .terminal import fit_table
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -31,23 +37,56 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_outputs(result: Result, directory: Path) -> list[Path]:
-    """results.json, targets.csv, series.csv (per-year quantiles) and the joint tables in ``directory``:
-    joint_groups.csv (P(at least k of n) per group), joint_cohits.csv (paths hitting both targets)
-    and joint_correlation.csv (correlation of hit indicators)."""
-    files = {
-        "results.json": json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n",
-        "targets.csv": result.targets_frame().to_csv(index=False),
-        "series.csv": result.series_frame().to_csv(index=False, float_format="%.6g"),
-    }
-    files["joint_groups.csv"] = result.groups_frame().to_csv(index=False, float_format="%.6g")
-    files["joint_cohits.csv"] = result.cohits_frame().to_csv(index_label="id")
-    files["joint_correlation.csv"] = result.correlation_frame().to_csv(index_label="id", float_format="%.4f")
-    written = []
-    for name, text in files.items():
-        write_atomic(directory / name, text)
-        written.append(directory / name)
-    return written
+#: The files of a run; the Parquet copies of the two main tables only where pyarrow is installed.
+RESULT_FILES = ("results.json", "targets.csv", "series.csv", "joint_groups.csv", "joint_cohits.csv",
+                "joint_correlation.csv")
+PARQUET_FILES = ("targets.parquet", "series.parquet")
+
+
+def _parquet(frame: pd.DataFrame) -> bytes | None:
+    """The frame as Parquet bytes, or None without pyarrow (the optional extra ``parquet``)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return None
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def output_files(result: Result) -> dict[str, bytes]:
+    """Every file of a run, checked (:mod:`simulator.integrity`) and encoded: results.json,
+    targets.csv, series.csv (per-year quantiles), joint_groups.csv (P(at least k of n) per group),
+    joint_cohits.csv (paths hitting both targets), joint_correlation.csv (correlation of hit
+    indicators), and with pyarrow targets.parquet and series.parquet.
+
+    Raises
+    ------
+    OutputIntegrityError
+        If any table or the JSON would hold NaN or infinity where a number is due (a bug).
+    """
+    frames = {"targets.csv": (result.targets_frame(), dict(index=False)),
+              "series.csv": (result.series_frame(), dict(index=False, float_format="%.6g")),
+              "joint_groups.csv": (result.groups_frame(), dict(index=False, float_format="%.6g")),
+              "joint_cohits.csv": (result.cohits_frame(), dict(index_label="id")),
+              "joint_correlation.csv": (result.correlation_frame(), dict(index_label="id", float_format="%.4f"))}
+    files = {"results.json": results_json(result.to_dict()).encode("utf-8")}
+    for name, (frame, options) in frames.items():
+        check_frame(name, frame)
+        files[name] = frame.to_csv(**options).encode("utf-8")
+    for name in PARQUET_FILES:
+        data = _parquet(frames[name.replace(".parquet", ".csv")][0])
+        if data is not None:
+            files[name] = data
+    return files
+
+
+def write_outputs(result: Result, directory: Path, *, force: bool = False) -> list[Path]:
+    """Write the files of :func:`output_files` as one set into ``directory`` (:mod:`simulator.folder`):
+    the previous complete set stays until the new one is complete. An existing results folder is
+    replaced only with ``force``."""
+    return write_folder(Path(directory), output_files(result), force=force,
+                        known=frozenset(RESULT_FILES + PARQUET_FILES))
 
 
 @cache
@@ -59,9 +98,15 @@ def labels(lang: str) -> dict:
     return table[lang]
 
 
+#: Units of whole numbers: printed without decimals ("15 thứ hạng", "65 xã", not "15,00").
+WHOLE_UNITS = ("rank", "count", "dwellings", "persons")
+
+
 def _number(x, unit: str | None) -> str:
     if x is None or pd.isna(x):
         return "—"
+    if unit in WHOLE_UNITS:
+        return f"{x:,.0f}"
     if unit in ("%", "%/yr", "index") or abs(x) < 100:
         return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.1f}"
     return f"{x:,.0f}"
@@ -72,29 +117,75 @@ def _marks(words: dict) -> dict:
     return str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
 
 
-def _fixed_width(head: tuple, rows: list[tuple], *, left: set[int], wrap: int | None = None,
-                 numeric: set[int] = frozenset(), marks: dict | None = None) -> list[str]:
-    """Rows padded to common widths; the ``numeric`` columns written with the language's ``marks``."""
-    if marks is not None:
-        rows = [tuple(str(c).translate(marks) if i in numeric else c for i, c in enumerate(row)) for row in rows]
+def _fixed_width(head: tuple, rows: list[tuple], *, left: set[int]) -> list[str]:
+    """Rows padded to common widths (the ``left`` columns left-aligned, the others right-aligned)."""
     widths = [max(len(str(row[i])) for row in rows + [head]) for i in range(len(head))]
-    if wrap is not None:
-        widths[wrap] = min(widths[wrap], 48)
 
     def fmt(row):
-        cells = [str(c) if i != wrap or len(str(c)) <= 48 else str(c)[:47] + "…" for i, c in enumerate(row)]
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
 
     return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(row) for row in rows]
 
 
-def render_table(result: Result, *, lang: str = "en") -> str:
-    """A fixed-width table: one row per target, the columns of the issue's contract, in ``lang``."""
+def _table(head: tuple, rows: list[tuple], *, words: dict, width: int | None, steps, left: set[int],
+           numeric: set[int]) -> list[str]:
+    """The lines of a table in the language of ``words``, fitted to ``width`` (None: everything):
+    the ``numeric`` columns written with its number marks, trimmed by ``steps``
+    (:func:`simulator.terminal.fit_table`), then a note naming the columns left out."""
+    marks = _marks(words)
+    rows = [tuple(str(c).translate(marks) if i in numeric else str(c) for i, c in enumerate(row)) for row in rows]
+    fitted_head, fitted, kept = fit_table(head, rows, width=width, steps=steps)
+    lines = _fixed_width(fitted_head, fitted, left={j for j, i in enumerate(kept) if i in left})
+    hidden = [str(head[i]) for i in range(len(head)) if i not in kept]
+    return lines + (_wrap([words["hidden_columns"].format(columns=", ".join(hidden))], width) if hidden else [])
+
+
+def _wrap(notes: list[str], width: int | None) -> list[str]:
+    """Prose lines wrapped to ``width`` (None: as they are)."""
+    if width is None:
+        return notes
+    return [line for note in notes for line in (textwrap.wrap(note, width) or [""])]
+
+
+def select_targets(rows, *, groups, ids=None, group: str | None = None) -> list:
+    """The ``rows`` (registry targets or result rows, each with ``id`` and ``group``) whose id is in
+    ``ids`` and whose group is ``group``, in their order; ``groups`` are the registry's group ids.
+
+    Raises InputError naming the valid groups, or the closest ids, for one that is unknown.
+    """
+    rows = list(rows)
+    if group is not None:
+        if group not in groups:
+            raise InputError(f"unknown group '{group}'; the registry's groups: {', '.join(groups)}",
+                             file="command line", key="--group")
+        chosen = [t for t in rows if t.group == group]
+    else:
+        chosen = rows
+    if ids:
+        known = [t.id for t in rows]
+        for target_id in ids:
+            if target_id not in known:
+                close = difflib.get_close_matches(target_id, known, n=3)
+                hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise InputError(f"unknown target id '{target_id}'.{hint} The ids are the first column of the table "
+                                 "(and of targets.csv)", file="command line", key="--targets")
+        chosen = [t for t in chosen if t.id in set(ids)]
+    return chosen
+
+
+def render_table(result: Result, *, lang: str = "en", width: int | None = None, targets=None,
+                 group: str | None = None) -> str:
+    """A fixed-width table: one row per target, the columns of the issue's contract, in ``lang``.
+
+    ``width`` fits the table to that many columns (names shortened, then the interval and band
+    columns left out, :func:`simulator.terminal.fit_table`); None shows everything in full.
+    ``targets`` (ids) and ``group`` select the rows (:func:`select_targets`).
+    """
     words = labels(lang)
     methods = words["methods"]
     head = tuple(words[k] for k in ("id", "target", "threshold", "unit", "median", "band", "p_hit", "ci", "method"))
     lines = []
-    for t in result.targets:
+    for t in select_targets(result.targets, groups=result.groups, ids=targets, group=group):
         unit = t.unit or ""
         shown_unit = (t.unit_vi or unit) if lang == "vi" else unit
         name = t.name_vi if lang == "vi" else t.name_en
@@ -109,37 +200,50 @@ def render_table(result: Result, *, lang: str = "en") -> str:
                      band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
     marks = _marks(words)
-    out = [words["title"].format(region=result.region_vi if lang == "vi" else result.region, scenario=result.name, paths=f"{result.paths:,}".translate(marks),
-                                 seed=result.seed, first=int(result.years[0]), last=int(result.years[-1]))]
-    out += _fixed_width(head, lines, left={0, 1, 3, 8}, wrap=1, numeric={2, 4, 5, 6, 7}, marks=marks)
+    title = words["title"].format(region=result.region_vi if lang == "vi" else result.region, scenario=result.name,
+                                  paths=f"{result.paths:,}".translate(marks), seed=result.seed,
+                                  first=int(result.years[0]), last=int(result.years[-1]))
+    out = _wrap([title], width)
+    # names first to 28 characters, then the interval and the band left out, names down to 14, units
+    # to 10 characters, the method left out; the id, threshold, median and P(hit) always stay
+    steps = (("shorten", 1, 28), ("drop", 7), ("drop", 5), ("shorten", 1, 14), ("shorten", 3, 10), ("drop", 8))
+    table = _table(head, lines, words=words, width=width, steps=steps, left={0, 1, 3, 8}, numeric={2, 4, 5, 6, 7})
+    hidden_note = table[2 + len(lines):]
+    out += table[:2 + len(lines)]
     out.append("")
-    out.append(words["counts"].format(evaluated=sum(t.p_hit is not None for t in result.targets),
-                                      missing=sum(t.method == NOT_MODELLED for t in result.targets),
-                                      qualitative=sum(t.method == "qualitative" for t in result.targets))
-               + " " + words["assumption_flag"] + " " + words["echo_flag"])
-    out.append(words["mc_note"])
-    return "\n".join(out)
+    counts = words["counts"].format(evaluated=sum(t.p_hit is not None for t in result.targets),
+                                    missing=sum(t.method == NOT_MODELLED for t in result.targets),
+                                    qualitative=sum(t.method == "qualitative" for t in result.targets))
+    out += _wrap([counts + " " + words["assumption_flag"] + " " + words["echo_flag"], words["mc_note"]], width)
+    return "\n".join(out + hidden_note)
 
 
-def render_joint(result: Result, *, lang: str = "en") -> str:
+def render_joint(result: Result, *, lang: str = "en", width: int | None = None, group: str | None = None) -> str:
     """P(all targets of a group), P(all but one), P(at least 3/4 and 1/2 of them), expected number hit.
 
     The whole curve P(at least k of n), k = 0…n, is in ``joint_groups.csv`` and ``results.json``.
+    ``group`` shows only that group's row; ``width`` as for :func:`render_table`.
     """
     words = labels(lang)
     head = (words["group"], words["n_targets"], words["p_all"], words["ci"], words["p_all_but_one"],
             words["p_three_quarters"], words["p_half"], words["expected_hits"])
     rows = []
     for g in result.joint.group_table():
+        if group is not None and g["group"] != group:
+            continue
         n, curve = g["n"], g["p_at_least"]
         rows.append((group_name(result, g["group"], lang), n, f"{g['p_all']:.4f}",
                      f"{g['p_all_ci95'][0]:.4f}–{g['p_all_ci95'][1]:.4f}", f"{curve[max(n - 1, 0)]:.3f}",
                      f"{curve[math.ceil(0.75 * n)]:.3f}", f"{curve[math.ceil(0.5 * n)]:.3f}", f"{g['expected_hits']:.1f}"))
-    return "\n".join([words["joint_title"]] + _fixed_width(head, rows, left={0}, numeric=set(range(1, 8)), marks=_marks(words)))
+    return "\n".join(_wrap([words["joint_title"]], width) + _table(head, rows, words=words, width=width, left={0},
+                                                     numeric=set(range(1, 8)),
+                                                     steps=(("shorten", 0, 24), ("drop", 3), ("shorten", 0, 12))))
 
 
-def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
-    """P(each evaluated target | ``given`` hit) beside its P(hit), from the same paths."""
+def render_conditional(result: Result, given: str, *, lang: str = "en", width: int | None = None, targets=None,
+                       group: str | None = None) -> str:
+    """P(each evaluated target | ``given`` hit) beside its P(hit), from the same paths; ``targets``
+    and ``group`` select the rows as in :func:`render_table`."""
     words = labels(lang)
     try:
         frame = result.conditional(given)
@@ -148,12 +252,14 @@ def render_conditional(result: Result, given: str, *, lang: str = "en") -> str:
     names = {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in result.targets}
     paths_given = int(frame["paths_given"].iloc[0])
     head = (words["id"], words["target"], words["p_hit"], words["p_given"], words["lift"])
+    shown = {t.id for t in select_targets(result.targets, groups=result.groups, ids=targets, group=group)}
     rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if pd.isna(r.p_hit_given) else f"{r.p_hit_given:.3f}",
-             "—" if pd.isna(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples()]
+             "—" if pd.isna(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples() if r.id in shown]
     marks = _marks(words)
     title = words["given_title"].format(given=given, paths=f"{paths_given:,}".translate(marks),
                                         share=f"{paths_given / result.paths:.1%}".translate(marks))
-    return "\n".join([title] + _fixed_width(head, rows, left={0, 1}, wrap=1, numeric={2, 3, 4}, marks=marks))
+    return "\n".join(_wrap([title], width) + _table(head, rows, words=words, width=width, left={0, 1},
+                                                   numeric={2, 3, 4}, steps=(("shorten", 1, 14),)))
 
 
 def group_name(result: Result, group: str, lang: str) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -794,9 +795,10 @@ def outside_view_json(views: Mapping[str, OutsideView]) -> dict:
 UNMAPPED = "no reference statistic is mapped to this target"
 
 
-def render(views: Mapping[str, OutsideView], *, pairs: bool = True) -> str:
+def render(views: Mapping[str, OutsideView], *, pairs: bool = True, width: int | None = None) -> str:
     """A plain-text table of the views (English), for a terminal or a report; ``pairs=False``
-    gives each past-plan record's summary line only (the pairs are in results.json)."""
+    gives each past-plan record's summary line only (the pairs are in results.json); ``width``
+    wraps the prose lines (the reasons and the past-plan summaries) to that many columns."""
     lines = ["Outside view (five-year spells of the reference classes; blended = beta-binomial, see README)", "",
              f"{'id':<10} {'required':>8} {'class':<16} {'base rate':>9} {'spells':>6} {'n_eff':>6} {'pctile':>6} "
              f"{'model P':>8} {'blended':>8}"]
@@ -812,7 +814,7 @@ def render(views: Mapping[str, OutsideView], *, pairs: bool = True) -> str:
     missing = [v for v in views.values() if not v.has_reference and not v.reason.startswith(UNMAPPED)]
     unmapped = [v.id for v in views.values() if not v.has_reference and v.reason.startswith(UNMAPPED)]
     if missing:
-        lines += ["", "No reference class:"] + [f"  {v.id}: {v.reason}" for v in missing]
+        lines += ["", "No reference class:"] + [line for v in missing for line in _wrapped(f"  {v.id}: {v.reason}", width)]
     if unmapped:
         lines.append(f"  {len(unmapped)} other targets: no reference statistic mapped in the outside-view config")
     records = next((v.records for v in views.values() if v.has_reference), ())
@@ -821,9 +823,9 @@ def render(views: Mapping[str, OutsideView], *, pairs: bool = True) -> str:
 
     for rec in records:
         r, s = rec.reported, rec.backseries
-        lines += ["", f"Past plans, {rec.label}: {r['hits']} of {r['n']} targets reached as reported, mean shortfall "
-                      f"{points(r['mean_shortfall'])} points; on the back-series {s['hits']} of {s['n']}, mean shortfall "
-                      f"{points(s['mean_shortfall'])} points"]
+        lines += [""] + _wrapped(f"Past plans, {rec.label}: {r['hits']} of {r['n']} targets reached as reported, mean "
+                                 f"shortfall {points(r['mean_shortfall'])} points; on the back-series {s['hits']} of "
+                                 f"{s['n']}, mean shortfall {points(s['mean_shortfall'])} points", width)
         for p in rec.pairs if pairs else ():
             period = f"{p.first}" if p.first == p.last else f"{p.first}-{p.last}"
             lines.append(f"  {p.region:<16} {period:<9} target {p.target_min:g}"
@@ -832,6 +834,14 @@ def render(views: Mapping[str, OutsideView], *, pairs: bool = True) -> str:
                          f"{f' ({p.outcome_region})' if p.outcome_region and p.outcome_region != p.region else ''}, "
                          f"back-series {'—' if p.backseries is None else f'{p.backseries:.2f}'}")
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(line: str, width: int | None) -> list[str]:
+    """``line`` wrapped to ``width`` (continuation lines indented as its first word), or as it is."""
+    if width is None:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return textwrap.wrap(line, width, subsequent_indent=indent) or [line]
 
 
 def main(argv: list[str] | None = None) -> int:

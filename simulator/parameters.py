@@ -23,7 +23,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
-from .sourced import Value, first_error, flatten_blocks, read_calibration_file, read_values, with_overrides
+from .sourced import (POSITIVE, Value, check_sections, first_error, flatten_blocks, read_toml, read_values,
+                      with_overrides)
 
 __all__ = ["BASE_SPEC", "PARAMETER_SPEC", "SHOCKS", "COMPOSITIONS", "Calibration", "Value", "correlation_matrix",
            "load_calibration"]
@@ -31,27 +32,30 @@ __all__ = ["BASE_SPEC", "PARAMETER_SPEC", "SHOCKS", "COMPOSITIONS", "Calibration
 _INF = math.inf
 _LISTED_IN = "simulator/parameters.py"
 
+_OPEN_SHARE = ("share", 1e-6, 1.0 - 1e-6)  # logit or log-ratio of the share taken: strictly inside (0, 1)
+
 # name -> (unit, lower bound, upper bound). Bounds are inclusive; per-path draws are clipped to them.
+# Levels the model divides by or takes the log of must be positive (POSITIVE: "greater than 0").
 BASE_SPEC: dict[str, tuple[str, float, float]] = {
-    "grdp_current_bn_vnd": ("bn VND", 0.0, _INF),
-    "grdp_deflator_index": ("index", 0.0, _INF),
-    "population_persons": ("persons", 0.0, _INF),
-    "employed_persons": ("persons", 0.0, _INF),
+    "grdp_current_bn_vnd": ("bn VND", POSITIVE, _INF),
+    "grdp_deflator_index": ("index", POSITIVE, _INF),
+    "population_persons": ("persons", POSITIVE, _INF),
+    "employed_persons": ("persons", POSITIVE, _INF),
     "unemployment_rate": ("share", 0.0, 1.0),
-    "urbanisation_rate": ("share", 0.0, 1.0),
-    "trained_labour_share": ("share", 0.0, 1.0),
-    "emp_share_agri": ("share", 0.0, 1.0),
-    "emp_share_industry_construction": ("share", 0.0, 1.0),
-    "emp_share_services": ("share", 0.0, 1.0),
-    "share_agri": ("share", 0.0, 1.0),
-    "share_industry": ("share", 0.0, 1.0),
-    "share_construction": ("share", 0.0, 1.0),
-    "share_taxes": ("share", 0.0, 1.0),
-    "share_services": ("share", 0.0, 1.0),
-    "budget_revenue_bn_vnd": ("bn VND", 0.0, _INF),
-    "exports_musd": ("m USD", 0.0, _INF),
-    "income_per_capita_month_mvnd": ("m VND/person/month", 0.0, _INF),
-    "usd_vnd": ("VND/USD", 0.0, _INF),
+    "urbanisation_rate": _OPEN_SHARE,
+    "trained_labour_share": _OPEN_SHARE,
+    "emp_share_agri": _OPEN_SHARE,
+    "emp_share_industry_construction": _OPEN_SHARE,
+    "emp_share_services": _OPEN_SHARE,
+    "share_agri": _OPEN_SHARE,
+    "share_industry": _OPEN_SHARE,
+    "share_construction": _OPEN_SHARE,
+    "share_taxes": _OPEN_SHARE,
+    "share_services": _OPEN_SHARE,
+    "budget_revenue_bn_vnd": ("bn VND", POSITIVE, _INF),
+    "exports_musd": ("m USD", POSITIVE, _INF),
+    "income_per_capita_month_mvnd": ("m VND/person/month", POSITIVE, _INF),
+    "usd_vnd": ("VND/USD", POSITIVE, _INF),
 }
 
 #: Groups of base shares that must sum to one (checked at load, tolerance 0.5 percentage point).
@@ -89,7 +93,7 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "production.base_year_growth": _RATE,
     "production.tfp_growth_persistence": _RHO,
     "production.tfp_growth_sd": _SD,
-    "production.investment_share_mean": ("share", 0.0, 1.0),
+    "production.investment_share_mean": ("share", POSITIVE, 1.0),  # the per-path history ratio divides by it
     "production.investment_realisation_sd": ("log points", 0.0, 1.0),
     "production.disaster_probability": ("share/yr", 0.0, 1.0),
     "production.disaster_output_loss": ("share", 0.0, 0.9),
@@ -141,7 +145,7 @@ SHOCKS: tuple[str, ...] = (
 
 
 class _Correlation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
     a: str
     b: str
     rho: float = Field(ge=-1.0, le=1.0)
@@ -187,9 +191,11 @@ class Calibration:
         values = with_overrides(self.base, base, origin=origin, key_prefix="base", listed_in=_LISTED_IN)
         for group, names in COMPOSITIONS.items():
             total = sum(values[n].value for n in names)
-            if any(n in base for n in names) and abs(total - 1.0) > 0.005:
+            overridden = [n for n in names if n in base]
+            if overridden and abs(total - 1.0) > 0.005:
                 raise InputError(f"the {group} shares {', '.join(names)} sum to {total:.4f} after the overrides, "
-                                 "expected 1: override them together", file=origin("base"), key="base")
+                                 "expected 1: override them together", file=origin(f"base.{overridden[-1]}"),
+                                 key=f"base.{overridden[-1]}")
         return Calibration(self.path, self.region, self.region_vi, self.base_year, values, params,
                            self.correlation, self.correlation_assumptions)
 
@@ -230,8 +236,13 @@ def load_calibration(path: str | Path) -> Calibration:
         a unit other than the model's, a value out of range, or inconsistent shares.
     """
     path = Path(path)
-    raw, meta = read_calibration_file(path, sections=("meta", "base", "parameters", "correlations"),
-                                      what="calibration file")
+    return calibration_from_raw(read_toml(path, what="calibration file"), path=path)
+
+
+def calibration_from_raw(raw: dict, *, path: str | Path) -> Calibration:
+    """Validate the parsed content of a calibration file (see :func:`load_calibration`); ``path``
+    names it in messages. Used on files and on the text ``simulate calibrate`` is about to write."""
+    raw, meta = check_sections(raw, path=path, sections=("meta", "base", "parameters", "correlations"))
     base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
     for group, names in COMPOSITIONS.items():
         total = sum(base[n].value for n in names)
@@ -243,7 +254,7 @@ def load_calibration(path: str | Path) -> Calibration:
     pairs, assumed = [], []
     for i, raw_pair in enumerate(raw.get("correlations", [])):
         try:
-            pair = _Correlation(**raw_pair)
+            pair = _Correlation.model_validate(raw_pair)
         except ValidationError as exc:
             loc, msg = first_error(exc)
             raise InputError(msg, file=path, key=f"correlations[{i}].{loc}") from None

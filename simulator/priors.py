@@ -75,7 +75,7 @@ def prior_set(registry: Registry, scenario: Scenario) -> PriorSet:
     for key in scenario.priors:
         if key not in ids:
             raise InputError(f"'{key}' is not a prior target of {registry.path}; prior targets: {', '.join(ids)}",
-                             file=scenario.source_file, key=f"priors.{key}")
+                             file=scenario.origin_of(f"priors.{key}"), key=f"priors.{key}")
     missing = [i for i in ids if i not in scenario.priors]
     if missing:
         raise InputError(f"no prior for the prior target(s) {', '.join(missing)}: add [priors.\"<id>\"] with "

@@ -6,6 +6,7 @@ A frozen object; tables are built on demand (:meth:`Result.targets_frame`,
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from .evaluate import effective_bounds, wilson_interval
 from .joint import JointSummary
 from .metrics import SERIES
 from .targets import Method, Registry, Target, value_unit
-from .units import UNITS_VI, conversion_factor
+from .units import UNITS_VI, conversion_factor, report_unit
 
 NOT_MODELLED = "not modelled yet"
 
@@ -94,6 +95,11 @@ def _common(target: Target, registry: Registry) -> dict:
                 unit=target.unit, period=period if period else [registry.target_year] if target.comparator else None,
                 note=target.note, unit_vi=target.unit_vi or (UNITS_VI.get(target.unit) if target.unit else None),
                 reading=target.reading, readings=target.reading_names, wording_vi=target.wording_vi)
+
+
+def _float(x) -> float:
+    """A table cell of a numeric column: the number, NaN where there is none."""
+    return float("nan") if x is None else float(x)
 
 
 def _clean(x):
@@ -190,28 +196,64 @@ class Result:
         return outside_view_json(self.outside_view)
 
     def targets_frame(self) -> pd.DataFrame:
-        """One row per registry target: thresholds, P(hit) and its interval, quantiles, method."""
+        """One row per registry target: thresholds, P(hit) and its interval, quantiles, method.
+
+        Values are in the registry's unit (column ``unit``: percent for shares and rates, as
+        :meth:`series_frame`). Every column holds one type: ``threshold`` is the threshold, or the
+        low end of a ``between`` range whose high end is ``threshold_high`` (NaN otherwise); the
+        same for ``effective_threshold`` and ``effective_threshold_high``.
+        """
         rows = []
         for t in self.targets:
             row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
-                                               "comparator", "threshold", "effective_threshold", "unit", "method",
+                                               "comparator", "unit", "method",
                                                "p_hit", "median", "p10", "p90", "undefined_paths", "unit_vi",
                                                "approx_tolerance", "prior_probability", "prior_reason", "reading")}
+            for name in ("threshold", "effective_threshold"):
+                value = getattr(t, name)
+                low, high = (value if isinstance(value, (list, tuple)) else (value, None))
+                row[name], row[f"{name}_high"] = _float(low), _float(high)
             row["p_hit_low"], row["p_hit_high"] = t.p_hit_ci95 if t.p_hit_ci95 else (None, None)
             row["period"] = "–".join(map(str, t.period)) if t.period else None
             row["assumptions"] = ";".join(t.assumptions)
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        order = ["id", "number", "group", "name_en", "name_vi", "metric", "kind", "comparator", "threshold",
+                 "threshold_high", "effective_threshold", "effective_threshold_high", "unit"]
+        frame = frame[order + [c for c in frame.columns if c not in order]]
+        numeric = ["p_hit", "median", "p10", "p90", "approx_tolerance", "prior_probability", "p_hit_low", "p_hit_high"]
+        return frame.astype({c: float for c in numeric})
 
-    def series_frame(self) -> pd.DataFrame:
-        """Per-year quantiles of every simulated series (long format), in engine units."""
+    def series_frame(self, *, units: str = "report") -> pd.DataFrame:
+        """Per-year quantiles of every simulated series (long format), the unit in column ``unit``.
+
+        ``units="report"`` (default) shows shares and rates in percent, as :meth:`targets_frame`
+        and the registry do; ``units="engine"`` keeps the engine's fractions.
+        """
+        if units not in ("report", "engine"):
+            raise ValueError(f"units must be 'report' or 'engine', got {units!r}")
         rows = []
         for metric, q in self.series_quantiles.items():
+            unit, factor = report_unit(SERIES[metric].unit) if units == "report" else (SERIES[metric].unit, 1.0)
             for i, year in enumerate(self.years):
-                row = {"metric": metric, "unit": SERIES[metric].unit, "year": int(year)}
-                row.update({f"p{round(p * 100):02d}": float(q[i, j]) for j, p in enumerate(SERIES_QUANTILES)})
+                row = {"metric": metric, "unit": unit, "year": int(year)}
+                row.update({f"p{round(p * 100):02d}": float(q[i, j]) * factor for j, p in enumerate(SERIES_QUANTILES)})
                 rows.append(row)
         return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        evaluated = sum(t.p_hit is not None for t in self.targets)
+        return (f"<Result {self.name!r}: {self.paths:,} paths, seed {self.seed}, {int(self.years[0])}–"
+                f"{int(self.years[-1])}, {evaluated} of {len(self.targets)} targets evaluated; "
+                ".targets_frame(), .series_frame(), .groups_frame(), .to_dict()>")
+
+    def _repr_html_(self) -> str:
+        """The target table in a notebook: id, name, threshold, unit, median, band and P(hit)."""
+        frame = self.targets_frame()[["id", "name_en", "comparator", "threshold", "threshold_high", "unit", "median",
+                                      "p10", "p90", "p_hit", "p_hit_low", "p_hit_high", "method"]]
+        title = html.escape(f"{self.region} — scenario '{self.name}': {self.paths:,} paths, seed {self.seed}, "
+                            f"{int(self.years[0])}→{int(self.years[-1])}")
+        return f"<p><b>{title}</b></p>" + frame.to_html(index=False, na_rep="", float_format=lambda x: f"{x:,.4g}")
 
     def to_dict(self) -> dict:
         """The content of ``results.json``."""

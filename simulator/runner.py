@@ -13,10 +13,14 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +36,7 @@ from .nowcast import condition
 from .provenance import assumptions_behind, echoes_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
+from .spawned import start_worker
 from .summaries import PairedCounts, Summary
 from .targets import Method
 
@@ -174,13 +179,29 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool):
     return summaries, paired, kept, misses
 
 
-def _worker(variants: Sequence[Variant], work: list) -> tuple:
-    """One worker process: its share of the chunks, merged into one summary per variant."""
-    setups = [_Setup(v) for v in variants]
+#: The variants' setups in a worker process, built once by :func:`_start_worker`.
+_WORKER_SETUPS: list = []
+
+#: The signals that stop a run; held back while worker processes are spawned (see below).
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_worker(variants_pickle: bytes) -> None:
+    # Ctrl-C is the parent's to handle (it terminates the workers), so a worker prints no
+    # traceback; SIGTERM, held back since the spawn, may now end the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    _WORKER_SETUPS[:] = [_Setup(v) for v in pickle.loads(variants_pickle)]
+
+
+def _worker(batch: list) -> tuple:
+    """One task of a worker process: a batch of chunks, merged into one summary per variant."""
+    setups = _WORKER_SETUPS
     totals = [s.empty() for s in setups]
-    paired = PairedCounts(tuple(v.label for v in variants), setups[0].plan.ids)
+    paired = PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
     worst = [0.0] * len(setups)
-    for chunk in work:
+    for chunk in batch:
         summaries, pairs, _, misses = _run_chunk(setups, chunk, False)
         for total, summary in zip(totals, summaries):
             total.merge(summary)
@@ -191,20 +212,63 @@ def _worker(variants: Sequence[Variant], work: list) -> tuple:
 
 _ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
+#: Tasks per worker process: enough for a live progress line, few enough that sending the
+#: summaries back costs little.
+_TASKS_PER_WORKER = 8
+
+
+@contextmanager
+def _stops_deferred():
+    """Defer Ctrl-C and SIGTERM while worker processes are spawned, then act on them.
+
+    A signal that cut a spawn short would leave a started process the pool does not know of
+    (it would outlive the run). Python runs signal handlers in the main thread only, so a
+    handler that notes the signal defers it whichever thread the kernel hands it to; blocking
+    the signals in this thread as well is inherited by the spawned processes, which so cannot
+    be cut short while they import (they unblock once their Ctrl-C is ignored). Outside the main
+    thread handlers cannot be set, and the spawn is not guarded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in _STOPS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
+
 
 def _in_worker_processes(variants: Sequence[Variant], work: list, workers: int):
-    """Run the chunks on ``workers`` local processes, each on every workers-th chunk, yielding
-    each worker's merged summaries (few large results, not one per chunk). Processes are
-    spawned with one BLAS thread each, so two workers use two cores, not four."""
+    """Run the chunks on ``workers`` local processes in batches, yielding each batch's merged
+    summaries as it finishes (merging is exact and order-free, so the numbers do not depend on
+    which process ran what). Processes are spawned with one BLAS thread each, so two workers use
+    two cores, not four. If the caller stops (an error, Ctrl-C, SIGTERM) the workers are
+    terminated at once rather than left to finish their batches."""
+    size = max(1, -(-len(work) // (workers * _TASKS_PER_WORKER)))
+    batches = [work[i:i + size] for i in range(0, len(work), size)]
     saved = {name: os.environ.get(name) for name in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_worker,
+                               initargs=(pickle.dumps(list(variants), protocol=pickle.HIGHEST_PROTOCOL),))
+    finished = False
     try:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_worker, variants, work[w::workers]) for w in range(min(workers, len(work)))]
-            for future in futures:
-                yield future.result()
+        with _stops_deferred():  # the pool spawns its processes on submit
+            futures = [pool.submit(_worker, batch) for batch in batches]
+        for future in as_completed(futures):
+            yield future.result()
+        finished = True
     finally:
+        if not finished:
+            for process in multiprocessing.active_children():
+                process.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -213,7 +277,8 @@ def _in_worker_processes(variants: Sequence[Variant], work: list, workers: int):
 
 
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
-                 keep_paths: bool = False, workers: int = 1) -> VariantRun:
+                 keep_paths: bool = False, workers: int = 1,
+                 progress: Callable[[int, int], None] | None = None) -> VariantRun:
     """Run several variants on the same draws: one draw per chunk, every variant on it.
 
     Parameters
@@ -228,6 +293,8 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     workers : int
         Local processes that run chunks side by side (each on every workers-th chunk, merged at
         the end); the numbers do not depend on it. With ``keep_paths`` the run is serial.
+    progress : callable (done_paths, total_paths), optional
+        Called once after every finished chunk (e.g. :class:`simulator.terminal.ProgressLine`).
 
     Raises
     ------
@@ -260,7 +327,10 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     kept: list[list] = [[] for _ in setups]
     work = chunks(paths, first.contract.block_size, chunk_size)
 
+    done = 0
+
     def absorb(part) -> None:
+        nonlocal done
         summaries, pairs, chunk_kept, misses = part
         for setup, miss in zip(setups, misses):
             setup.worst_miss = max(setup.worst_miss, miss)
@@ -270,6 +340,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
         for store, item in zip(kept, chunk_kept):
             if item is not None:
                 store.append(item)
+        if progress is not None:
+            done += summaries[0].paths
+            progress(done, paths)
 
     if workers > 1 and len(work) > 1 and not keep_paths:
         for part in _in_worker_processes(variants, work, workers):
@@ -362,7 +435,8 @@ def default_workers(paths: int) -> int:
 
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,
-        levers: dict | None = None, parameters: dict | None = None, workers: int | None = 1, **settings) -> Result:
+        levers: dict | None = None, parameters: dict | None = None, workers: int | None = 1,
+        progress: Callable[[int, int], None] | None = None, **settings) -> Result:
     """Run a scenario and return its result.
 
     Parameters
@@ -381,6 +455,8 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
     workers : int or None
         Local processes running chunks side by side; never changes a number. None: every core
         from 400,000 paths (:func:`default_workers`).
+    progress : callable (done_paths, total_paths), optional
+        Called once after every finished chunk.
     **settings
         Monte Carlo options (``paths``, ``seed``, ``chunk_size``, ``block_size``,
         ``parameter_uncertainty``, ``volatility_scale``) and lever values as keywords, e.g.
@@ -400,4 +476,5 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         loaded = load_scenario(scenario, overrides=overrides, **settings)
     inputs = resolve(loaded, levers=levers)
     workers = default_workers(inputs.paths) if workers is None else workers
-    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers).results[0]
+    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers,
+                        progress=progress).results[0]

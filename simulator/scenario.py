@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError
+from .errors import InputError, brief
+from .files import confine, parse_toml, project_root, resolve
 from .levers import HISTORICAL, LEVERS
 from .sourced import read_toml
 
@@ -39,12 +40,13 @@ class ScenarioInfo(_Frozen):
     outside_view: str | None = Field(default=None, description="reference classes (calibration/outside_view.toml)")
     horizon: int = Field(ge=1901, le=2200, description="last simulated year")
 
-    @model_validator(mode="after")
-    def _not_a_folder_name(self):
+    @field_validator("name")
+    @classmethod
+    def _not_a_folder_name(cls, name: str) -> str:
         # the name becomes the default output folder out/<name>/: '.' and '..' are folders already
-        if set(self.name) == {"."}:
+        if set(name) == {"."}:
             raise ValueError("scenario name cannot be made of dots only (it names the output folder out/<name>/)")
-        return self
+        return name
 
 
 LeverValue = float | list[float]
@@ -117,6 +119,10 @@ class TargetOptions(_Frozen):
         return self.approx_tolerance_by_target.get(target_id, self.approx_tolerance)
 
 
+#: Largest alpha or beta of a Beta prior.
+MAX_BETA_SHAPE = 1e4
+
+
 class Prior(_Frozen):
     """Attainment prior of one ``prior`` target: a probability, or a Beta(alpha, beta) prior on it.
 
@@ -126,8 +132,9 @@ class Prior(_Frozen):
     """
 
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
-    alpha: float | None = Field(default=None, gt=0.0)
-    beta: float | None = Field(default=None, gt=0.0)
+    # Beta(1e4, 1e4) is already a point mass for any path count; larger shapes only overflow
+    alpha: float | None = Field(default=None, gt=0.0, le=MAX_BETA_SHAPE)
+    beta: float | None = Field(default=None, gt=0.0, le=MAX_BETA_SHAPE)
     reason: str = Field(min_length=1)
     source: str = ""
 
@@ -209,24 +216,63 @@ def _merge(base: dict, top: dict) -> dict:
     return out
 
 
-def _load_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
-    """Merged raw data of a file and its ``extends`` ancestors, and which file set each leaf."""
-    path = path.resolve()
-    if path in chain:
-        raise InputError("circular 'extends': " + " -> ".join(str(p) for p in chain + (path,)), file=path, key="extends")
-    data = read_toml(path, what="scenario file")
+#: Longest ``extends`` chain followed (a file, its parent, its grandparent …).
+MAX_EXTENDS = 50
+
+
+def _resolve_paths(data: dict, path: Path, root: Path | None) -> None:
+    """Make the file paths a scenario file names absolute (relative to that file), inside ``root``."""
     for section, key in _PATH_KEYS:
         value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
         if isinstance(value, str):
-            data[section][key] = str((path.parent / value).resolve())
-    parent = data.pop("extends", None)
-    origin = {leaf: str(path) for leaf, _ in _leaves(data)}
-    if parent is None:
-        return data, origin
-    if not isinstance(parent, str):
-        raise InputError("expected a file name (string)", file=path, key="extends")
-    parent_data, parent_origin = _load_tree(path.parent / parent, chain + (path,))
-    return _merge(parent_data, data), {**parent_origin, **origin}
+            what = f"scenario.{key} file"
+            target = path.parent / value
+            data[section][key] = str(confine(target, root, file=path, key=f"{section}.{key}", what=what) if root
+                                     else resolve(target, what=what, file=path, key=f"{section}.{key}"))
+
+
+def _load_tree(path: Path, *, root: Path | None) -> tuple[dict, dict]:
+    """Merged raw data of a file and its ``extends`` ancestors, and which file set each leaf.
+
+    Followed without recursion, at most :data:`MAX_EXTENDS` files deep; with a ``root`` every
+    file and every path it names must lie inside it (:func:`simulator.files.confine`).
+    """
+    layers: list[tuple[dict, dict]] = []
+    chain: list[Path] = []
+    current = resolve(path, what="scenario file")
+    while True:
+        if current in chain:
+            raise InputError("circular 'extends': " + " -> ".join(str(p) for p in chain + [current]), file=chain[-1],
+                             key="extends")
+        chain.append(current)
+        data = read_toml(current, what="scenario file")
+        _resolve_paths(data, current, root)
+        parent = data.pop("extends", None)
+        layers.append((data, {leaf: str(current) for leaf, _ in _leaves(data)}))
+        if parent is None:
+            break
+        if not isinstance(parent, str) or not parent.strip():
+            raise InputError(f"expected a file name (string), got {brief(parent)}", file=current, key="extends")
+        if len(chain) >= MAX_EXTENDS:
+            raise InputError(f"the 'extends' chain is longer than {MAX_EXTENDS} files (from {chain[0]}): merge some "
+                             "of them", file=current, key="extends")
+        target = current.parent / parent
+        current = (confine(target, root, file=current, key="extends", what="extended scenario file") if root
+                   else resolve(target, what="extended scenario file", file=current, key="extends"))
+    merged, origin = {}, {}
+    for data, where in reversed(layers):
+        merged = _merge(merged, data)
+        for leaf, file in where.items():
+            _claim(origin, leaf, file)
+    return merged, origin
+
+
+def _claim(origin: dict, leaf: tuple, file: str) -> None:
+    """Record that ``file`` set ``leaf``, forgetting what it replaced: a value above it (a number
+    replaced by a table) or below it (a table replaced by a number)."""
+    for other in [o for o in origin if o[:len(leaf)] == leaf or leaf[:len(o)] == o]:
+        del origin[other]
+    origin[leaf] = file
 
 
 def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
@@ -239,8 +285,10 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     key, raw = text.split("=", 1)
     parts = _key_path(key)
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = parse_toml(f"v = {raw.strip()}", file="--set", what="--set value")["v"]
+    except InputError as exc:
+        if "nested too deeply" in exc.detail:
+            raise InputError(exc.detail, file="--set", key=key.strip()) from None
         value = raw.strip()
     return parts, value
 
@@ -268,7 +316,8 @@ def _set(data: dict, parts: tuple[str, ...], value) -> None:
     node[parts[-1]] = value
 
 
-def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = (), **settings) -> Scenario:
+def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = (), allow_outside: bool = False,
+                  **settings) -> Scenario:
     """Load, merge and validate a scenario file.
 
     Parameters
@@ -277,10 +326,16 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
         The scenario TOML file.
     overrides : list of str
         ``"key.path=value"`` strings, as given to ``--set``.
+    allow_outside : bool
+        Let ``extends`` and the calibration, registry and satellite paths leave the scenario's
+        project tree (:func:`simulator.files.project_root`); by default they may not.
     **settings
         Keyword overrides of a ``[montecarlo]`` option (``paths``, ``seed``, ``chunk_size`` ...)
         or a ``[levers]`` value (``investment_share``, ``tfp_growth_boost``); None leaves the
         file's value.
+
+    The files' own values are validated before the overrides are applied, so an override never
+    hides a bad value in a file (``paths = -1`` in the file is an error even with ``--paths``).
 
     Raises
     ------
@@ -294,33 +349,58 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     unknown = sorted(set(settings) - set(sections))
     if unknown:
         raise TypeError(f"unknown keyword(s) {', '.join(unknown)}; valid: {', '.join(sorted(sections))}")
-    data, origin = _load_tree(Path(path), ())
+    root = None if allow_outside else project_root(path)
+    data, origin = _load_tree(Path(path), root=root)
+    source_file = str(resolve(path, what="scenario file"))
+    given = {key: value for key, value in settings.items() if value is not None}
+    if overrides or given:
+        _validate(data, origin, source_file, ignore_missing=True)  # the files alone: nothing hidden by an override
     for text in overrides:
         parts, value = parse_override(text)
         _set(data, parts, value)
-        origin[parts] = "--set"
-    for key, value in settings.items():
-        if value is not None:
-            _set(data, (sections[key], key), value)
-            origin[(sections[key], key)] = f"argument {key}"
-    data["source_file"] = str(Path(path).resolve())
-    data["origins"] = {".".join(leaf): file for leaf, file in origin.items()}
+        _claim(origin, parts, "--set")
+        if parts in _PATH_KEYS and isinstance(value, str):  # relative to the working folder, like any argument
+            what = f"scenario.{parts[1]} file"
+            data[parts[0]][parts[1]] = str(confine(value, root, file="--set", key=".".join(parts), what=what) if root
+                                           else resolve(value, what=what, file="--set", key=".".join(parts)))
+    for key, value in given.items():
+        _set(data, (sections[key], key), value)
+        _claim(origin, (sections[key], key), f"argument {key}")
+    return _validate(data, origin, source_file, ignore_missing=False)
+
+
+def _validate(data: dict, origin: dict, source_file: str, *, ignore_missing: bool) -> Scenario | None:
+    """The Scenario of merged raw data, or an InputError blaming the file (or --set) that set the
+    first bad key. With ``ignore_missing`` a missing required key is not an error (and nothing is
+    returned): the files are checked before overrides that may still supply it."""
+    for reserved in ("source_file", "origins"):  # set by the loader, never by a file
+        if reserved in data:
+            raise InputError("unknown key (check its spelling; unknown keys are rejected)",
+                             file=_origin_of((reserved,), origin) or source_file, key=reserved)
     try:
-        return Scenario(**data)
+        return Scenario(**data, source_file=source_file,
+                        origins={".".join(leaf): file for leaf, file in origin.items()})
     except ValidationError as exc:
+        errors = [e for e in exc.errors() if not (ignore_missing and e["type"] == "missing")]
+        if not errors:
+            return None
         # In a union (a number or a list) the most specific complaint has the longest location.
-        first = max(exc.errors(), key=lambda e: len(e["loc"]))
+        first = max(errors, key=lambda e: len(e["loc"]))
         loc = tuple(str(p) for p in first["loc"] if not _is_type_tag(str(p)))
         key = ".".join(loc)
-        file = _origin_of(loc, origin) or str(Path(path))
+        file = _origin_of(loc, origin) or source_file
         message = first["msg"].removeprefix("Value error, ")
+        if len(loc) == 2 and loc[0] == "levers" and loc[1] in Levers.model_fields and first["type"] != "extra_forbidden" \
+                and not first["type"].startswith(("less", "greater")):
+            message = "expected a number or a list of numbers, one per simulated year" + (
+                f", or '{HISTORICAL}'" if loc[1] == "investment_share" else "")
         if first["type"] == "extra_forbidden":
             message = "unknown key (check its spelling; unknown keys are rejected)"
         elif first["type"] == "missing":
             message = "required key is missing"
         got = first.get("input")
         if first["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict):
-            message += f" (got {got!r})"
+            message += f" (got {brief(got)})"
         raise InputError(message, file=file, key=key) from None
 
 

@@ -12,38 +12,35 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from .errors import InputError, brief
+from .files import read_toml  # noqa: F401  (re-exported: the one TOML reader)
 
 Spec = dict[str, tuple[str, float, float]]
-
-
-def read_toml(path: str | Path, *, what: str = "file") -> dict:
-    """Parse a TOML file; a missing file or a syntax error is an :class:`InputError` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{what} not found", file=path)
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
 
 
 def first_error(error: ValidationError) -> tuple[str, str]:
     """(dotted location, message with the offending input) of a pydantic error's first complaint."""
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
-    return loc, f"{first['msg']} (got {first.get('input')!r})"
+    return loc, f"{first['msg']} (got {brief(first.get('input'))})"
+
+
+#: Largest magnitude of a sourced number whose admissible range is unbounded (a base GRDP of
+#: 1e300 bn VND is a typo, and would overflow the engine's arithmetic).
+MAX_MAGNITUDE = 1e12
+#: Lower bound of a quantity that must be positive (a level the model divides by or takes the log
+#: of: population, GRDP, an exchange rate); shown as "greater than 0" in messages.
+POSITIVE = 1e-9
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `value = true` is not 1.0, `assumption = "yes"` is not true; NaN and infinity refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
     value: float
     unit: str
     source: str = Field(min_length=1)
@@ -78,14 +75,38 @@ def unknown_name_message(name: str, known, *, listed_in: str) -> str:
 
 
 def check_bounds(value: float, lower: float, upper: float, *, file: str | Path, key: str) -> None:
-    if math.isnan(value) or not (lower <= value <= upper):
-        raise InputError(f"value {value} is outside the allowed range [{lower}, {upper}]", file=file, key=key)
+    """Refuse a value that is not a finite number within [lower, upper] (and within
+    ±:data:`MAX_MAGNITUDE` where the range is unbounded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"expected a number, got {value!r}", file=file, key=key)
+    if not math.isfinite(value):
+        raise InputError(f"expected a finite number, got {value}", file=file, key=key)
+    if lower == POSITIVE and value < lower:
+        raise InputError(f"value {value:g} must be greater than 0 (at least {POSITIVE:g})", file=file, key=key)
+    if not (lower <= value <= upper):
+        raise InputError(f"value {value:g} is outside the allowed range [{lower:g}, {upper:g}]", file=file, key=key)
+    if abs(value) > MAX_MAGNITUDE:
+        raise InputError(f"value {value:g} is larger than {MAX_MAGNITUDE:g} in magnitude: check the unit", file=file,
+                         key=key)
+
+
+def check_se(se: float, value: float, lower: float, upper: float, *, file: str | Path, key: str) -> None:
+    """Refuse a standard error that says nothing: more than half the admissible range, or, where
+    the range is unbounded, more than 10 times the value (draws would be clipped to the bounds
+    and the answer set by the bounds, not by the estimate)."""
+    width = upper - lower
+    limit = width / 2 if math.isfinite(width) else 10 * abs(value)
+    if se > limit:
+        rule = (f"half the allowed range [{lower:g}, {upper:g}]" if math.isfinite(width)
+                else "10 times the value")
+        raise InputError(f"standard error {se:g} is larger than {rule} ({limit:g}): per-path draws would say "
+                         "nothing; check the number or drop the se", file=file, key=key)
 
 
 class Meta(BaseModel):
     """The ``[meta]`` table of a calibration file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     region: str
     region_vi: str = ""
     base_year: int = Field(ge=1900, le=2200)
@@ -95,12 +116,20 @@ class Meta(BaseModel):
 
 def read_calibration_file(path: str | Path, *, sections: tuple[str, ...], what: str) -> tuple[dict, Meta]:
     """Parse a calibration file: its raw tables (only ``sections`` allowed) and its ``[meta]``."""
-    raw = read_toml(path, what=what)
-    for section in raw:
+    return check_sections(read_toml(path, what=what), path=path, sections=sections)
+
+
+def check_sections(raw: dict, *, path: str | Path, sections: tuple[str, ...]) -> tuple[dict, Meta]:
+    """The raw tables of a parsed calibration file (only ``sections`` allowed) and its ``[meta]``."""
+    for section, content in raw.items():
         if section not in sections:
             raise InputError(f"unknown section; expected {', '.join(sections)}", file=path, key=section)
+        arrays = section == "correlations"
+        if not isinstance(content, list if arrays else dict) or (arrays and not all(isinstance(c, dict) for c in content)):
+            expected = "an array of tables ([[correlations]])" if arrays else f"a table ([{section}])"
+            raise InputError(f"expected {expected}, got {brief(content)}", file=path, key=section)
     try:
-        meta = Meta(**raw.get("meta", {}))
+        meta = Meta.model_validate(raw.get("meta", {}))
     except ValidationError as exc:
         loc, msg = first_error(exc)
         raise InputError(msg, file=path, key=f"meta.{loc}") from None
@@ -126,6 +155,8 @@ def read_values(table: dict, spec: Spec, *, file: str | Path, prefix: str, liste
         if entry.unit != unit:
             raise InputError(f"unit '{entry.unit}' does not match the model's unit '{unit}'", file=file, key=f"{key}.unit")
         check_bounds(entry.value, lower, upper, file=file, key=f"{key}.value")
+        if entry.se is not None:
+            check_se(entry.se, entry.value, lower, upper, file=file, key=f"{key}.se")
         out[name] = Value(name, entry.value, entry.unit, entry.source, entry.note, entry.se,
                           entry.assumption, lower, upper, entry.echo)
     missing = sorted(set(spec) - set(out))

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing import Annotated
 
-from .errors import InputError
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from .errors import InputError, brief
 from .metrics import SERIES
 from .sourced import read_toml
 from .units import UNIT_BOUNDS, UNITS_VI, conversion_factor
@@ -52,18 +54,24 @@ COMPARATORS = (">=", ">", "<", "<=", "between")
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     name_en: str = Field(min_length=1)
     name_vi: str = Field(min_length=1)
 
 
 class _Registry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     title_en: str
     title_vi: str
     source: str
-    base_year: int
-    target_year: int
+    base_year: int = Field(ge=1900, le=2200)
+    target_year: int = Field(ge=1900, le=2200)
+
+
+# Strict scalars: "15" is not a number, true is not 1 (enums take their string values as usual).
+_Text = Annotated[str, Strict()]
+_Number = Annotated[float, Strict(), AllowInfNan(False)]
+_Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
 
 
 class Reading(BaseModel):
@@ -75,44 +83,44 @@ class Reading(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    note: str = Field(min_length=1)
-    metric: str | None = None
+    note: _Text = Field(min_length=1)
+    metric: _Text | None = None
     kind: Kind | None = None
     transform: Transform | None = None
-    comparator: str | None = None
-    threshold: float | None = None
-    thresholds: tuple[float, float] | None = None
-    unit: str | None = None
-    period: tuple[int, int] | None = None
-    approx: bool | None = None
+    comparator: _Text | None = None
+    threshold: _Number | None = None
+    thresholds: tuple[_Number, _Number] | None = None
+    unit: _Text | None = None
+    period: tuple[_Year, _Year] | None = None
+    approx: Annotated[bool, Strict()] | None = None
 
 
 class Target(BaseModel):
     """One row of the registry (see the module docstring)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(min_length=1)
-    number: int = Field(ge=1)
-    group: str
-    name_en: str
-    name_vi: str
-    wording_vi: str = ""
-    metric: str | None = None
+    id: _Text = Field(min_length=1, max_length=64)
+    number: Annotated[int, Strict()] = Field(ge=1, le=10_000)
+    group: _Text
+    name_en: _Text
+    name_vi: _Text
+    wording_vi: _Text = ""
+    metric: _Text | None = None
     kind: Kind = Kind.LEVEL
     transform: Transform = Transform.LEVEL
-    comparator: str | None = None
-    threshold: float | None = None
-    thresholds: tuple[float, float] | None = None
-    unit: str | None = None
-    unit_vi: str | None = None
-    year: int | None = None
-    period: tuple[int, int] | None = None
-    approx: bool = False
+    comparator: _Text | None = None
+    threshold: _Number | None = None
+    thresholds: tuple[_Number, _Number] | None = None
+    unit: _Text | None = None
+    unit_vi: _Text | None = None
+    year: _Year | None = None
+    period: tuple[_Year, _Year] | None = None
+    approx: Annotated[bool, Strict()] = False
     method: Method = Method.MODEL
-    note: str = ""
-    reading: str = "as written"
+    note: _Text = ""
+    reading: _Text = "as written"
     readings: dict[str, Reading] = Field(default_factory=dict)
-    written_as: str = ""  # the row's own reading's name, once another reading replaced it
+    written_as: _Text = ""  # the row's own reading's name, once another reading replaced it
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -285,6 +293,11 @@ def impossible_reason(target: Target, metric_unit: str) -> str | None:
     return None
 
 
+def _tuples(row):
+    """A registry row with its arrays as tuples (``thresholds``, ``period``)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()} if isinstance(row, dict) else row
+
+
 def load_registry(path: str | Path, *, metric_units: dict[str, str],
                   simulated: set[str] | frozenset[str] | None = None) -> Registry:
     """Read and validate a target registry.
@@ -310,10 +323,14 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
     unknown = set(raw) - {"registry", "group", "target"}
     if unknown:
         raise InputError(f"unknown section(s) {sorted(unknown)}; expected 'registry', 'group' and 'target'", file=path)
+    for section, kind, expected in (("registry", dict, "a table [registry]"), ("group", dict, "tables [group.<id>]"),
+                                    ("target", list, "an array of tables [[target]]")):
+        if section in raw and not isinstance(raw[section], kind):
+            raise InputError(f"expected {expected}, got {brief(raw[section])}", file=path, key=section)
     groups = {}
     for gid, table in (raw.get("group") or {}).items():
         try:
-            group = _Group(**table) if isinstance(table, dict) else _Group()
+            group = _Group.model_validate(table)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InputError(first["msg"], file=path, key=f"group.{gid}." + ".".join(map(str, first["loc"]))) from None
@@ -321,19 +338,23 @@ def load_registry(path: str | Path, *, metric_units: dict[str, str],
     if not groups:
         raise InputError("no [group.<id>] tables: name the registry's groups of targets (name_en, name_vi)", file=path)
     try:
-        meta = _Registry(**raw.get("registry", {}))
+        meta = _Registry.model_validate(raw.get("registry", {}))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(first["msg"], file=path, key="registry." + ".".join(map(str, first["loc"]))) from None
     targets, seen = [], set()
     for i, row in enumerate(raw.get("target", [])):
-        label = f"target[{i}]" + (f" (id {row.get('id')})" if isinstance(row, dict) and "id" in row else "")
+        row_id = row.get("id") if isinstance(row, dict) else None
+        label = f"target[{i}]" + (f" (id {row_id if isinstance(row_id, str) and len(row_id) <= 64 else brief(row_id, 30)})"
+                                  if row_id is not None else "")
         try:
-            target = Target(**row)
+            target = Target.model_validate(_tuples(row))
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(map(str, first["loc"]))
             msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+            if first["type"] not in ("extra_forbidden", "missing"):
+                msg += f" (got {brief(first.get('input'))})"
             raise InputError(msg, file=path, key=f"{label}{'.' + loc if loc else ''}") from None
         if target.id in seen:
             raise InputError(f"duplicate id '{target.id}'", file=path, key=label)

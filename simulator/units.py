@@ -78,3 +78,21 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
     except KeyError:
         raise ValueError(f"cannot convert '{from_unit}' to '{to_unit}'") from None
 
+
+
+#: Units shown in tables as percent: the engine's fractions (0–1) become percent at the edges.
+_PERCENT = {"share": "%", "share/yr": "%/yr"}
+
+
+def report_unit(unit: str) -> tuple[str, float]:
+    """The unit a table shows a series in (fractions as percent) and the factor from ``unit``.
+
+    Examples
+    --------
+    >>> report_unit("share")
+    ('%', 100.0)
+    >>> report_unit("bn VND")
+    ('bn VND', 1.0)
+    """
+    shown = _PERCENT.get(unit, unit)
+    return shown, conversion_factor(unit, shown)

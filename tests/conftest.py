@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,31 @@ def base_scenario():
     return load_scenario(BASE)
 
 
+def copy_project(folder: Path) -> Path:
+    """A copy of the shipped scenarios, calibration files and calibration data in ``folder`` (a project tree of its
+    own, so that scenario files written there may extend the base scenario)."""
+    for part in ("scenarios", "calibration"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+        for file in (REPO / part).glob("*.toml"):
+            shutil.copy(file, folder / part / file.name)
+    # the base scenario's outside view reads the provincial panel from calibration/data
+    shutil.copytree(REPO / "calibration" / "data", folder / "calibration" / "data", dirs_exist_ok=True)
+    return folder
+
+
 @pytest.fixture
-def write_scenario(tmp_path):
-    """Make a scenario file in tmp_path that extends the shipped base scenario."""
+def project(tmp_path):
+    """A copy of the shipped scenarios and calibration in tmp_path (see :func:`copy_project`)."""
+    return copy_project(tmp_path)
+
+
+@pytest.fixture
+def write_scenario(project):
+    """Make a scenario file in the project copy's scenarios/ that extends its base scenario."""
 
     def write(body: str, name: str = "variant.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(f'extends = "{BASE.as_posix()}"\n{body}', encoding="utf-8")
+        path = project / "scenarios" / name
+        path.write_text(f'extends = "base.toml"\n{body}', encoding="utf-8")
         return path
 
     return write
@@ -51,3 +70,19 @@ def assert_cli_fails(capsys, argv, *fragments) -> str:
     for fragment in fragments:
         assert fragment in err, err
     return err
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The outcome counts of the fuzz cases run in this session (tests/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is None or not fuzz.OUTCOMES:
+        return
+    counts = fuzz.OUTCOMES
+    total = sum(counts.values())
+    by_family = {}
+    for (family, status), n in sorted(counts.items()):
+        by_family.setdefault(family, []).append(f"exit {status}: {n}")
+    parts = "; ".join(f"{family} " + ", ".join(v) for family, v in by_family.items())
+    terminalreporter.write_line(f"fuzz cases: {total} ({parts})")

@@ -75,5 +75,6 @@ def test_existing_outputs_survive_a_failed_run(capsys, tmp_path):
     assert main(["scenarios/base.toml", "--paths", "1000", "--out", str(out)]) == 0
     before = (out / "results.json").read_bytes()
     capsys.readouterr()
-    assert_cli_fails(capsys, ["scenarios/base.toml", "--set", "levers.investment_share=2", "--out", str(out)], "investment_share")
+    assert_cli_fails(capsys, ["scenarios/base.toml", "--set", "levers.investment_share=2", "--out", str(out), "--force"],
+                     "investment_share")
     assert (out / "results.json").read_bytes() == before

@@ -94,14 +94,13 @@ def test_prior_for_a_modelled_target(capsys, write_scenario):
     assert_cli_fails(capsys, [str(path), "--no-write"], "priors.1a", "not a prior target")
 
 
-def test_prior_missing_for_a_prior_target(capsys, tmp_path):
+def test_prior_missing_for_a_prior_target(capsys, project):
     text = (REPO / "scenarios" / "base.toml").read_text(encoding="utf-8")
     cut = text.replace('[priors."16"]\nprobability = 0.35\n', '[priors_removed_16]\n')
     start = cut.index("[priors_removed_16]")
     cut = cut[:start] + cut[cut.index("\n\n", start) + 2:]
-    path = tmp_path / "no16.toml"
-    path.write_text(cut.replace('"../calibration/', f'"{(REPO / "calibration").as_posix()}/').replace(
-        'targets = "targets_2030.toml"', f'targets = "{(REPO / "scenarios" / "targets_2030.toml").as_posix()}"'), encoding="utf-8")
+    path = project / "scenarios" / "no16.toml"
+    path.write_text(cut, encoding="utf-8")
     assert_cli_fails(capsys, [str(path), "--no-write"], "no16.toml", "no prior for the prior target(s) 16")
 
 

@@ -20,13 +20,15 @@ def _calibrate_parser(sub) -> None:
     p.add_argument("--report", action="store_true", help="also write the data report (coverage, sources, disagreements)")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if the calibration file (and with --report the report) would change")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let the config's data and output paths leave its project tree")
 
 
 def _calibrate(args) -> int:
     from ..output import write_atomic
     from .pipeline import calibrate
 
-    out = calibrate(args.config)
+    out = calibrate(args.config, allow_outside=args.allow_outside)
     files = [(out.parameters_path, out.text)] + ([(out.report_path, out.report)] if args.report else [])
     if args.check:
         stale = [path for path, text in files if not path.is_file() or path.read_text(encoding="utf-8") != text]
@@ -55,6 +57,8 @@ def _backtest_parser(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("out/backtest"), help="output folder (default out/backtest)")
     p.add_argument("--paths", type=int, help="simulated paths per forecast (default: the config's)")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let the config's data and output paths leave its project tree")
 
 
 def _backtest(args) -> int:
@@ -65,7 +69,9 @@ def _backtest(args) -> int:
 
     if args.paths is not None and args.paths < 100:
         raise InputError(f"expected at least 100 paths, got {args.paths}", file="command line", key="--paths")
-    config = load_config(args.config)
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"expected a number >= 0, got {args.seed}", file="command line", key="--seed")
+    config = load_config(args.config, allow_outside=args.allow_outside)
     if config.backtest is None and config.target_backtest is None:
         raise InputError("no [backtest] or [target_backtest] table", file=args.config, key="backtest")
     observations = load_observations(config)

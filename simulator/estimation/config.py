@@ -13,12 +13,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
-from ..sourced import read_toml
+from ..errors import InputError, brief
+from ..files import confine, project_root, read_toml
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "2020" is not a year, true is not a number; NaN and infinity are refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class IndicatorSpec(_Frozen):
+    """The unit an indicator is given in and the range of values it can plausibly take."""
+
+    unit: str
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
 
 
 class DataConfig(_Frozen):
@@ -27,6 +42,20 @@ class DataConfig(_Frozen):
     units: tuple[str, ...] = Field(min_length=1)
     #: Relative gap above which two sources of the same key count as disagreeing (0.005 = 0.5 %).
     disagreement_tolerance: float = Field(default=0.005, ge=0.0)
+    #: First and last year a row may refer to.
+    years: tuple[int, int] = (1900, 2100)
+    #: Unit and plausible range of every indicator; when given, a row of an indicator not listed
+    #: here, in another unit or outside the range is an error.
+    indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _indicator_units_known(self):
+        for name, spec in self.indicators.items():
+            if spec.unit not in self.units:
+                raise ValueError(f"indicator '{name}': unit '{spec.unit}' is not in data.units")
+        if self.years[0] > self.years[1]:
+            raise ValueError(f"years {list(self.years)}: the first is after the last")
+        return self
 
 
 class MergeConfig(_Frozen):
@@ -106,8 +135,8 @@ class BacktestSeries(_Frozen):
 class BacktestConfig(_Frozen):
     origins: tuple[int, ...] = Field(min_length=1)
     max_horizon: int = Field(default=5, ge=1)
-    paths: int = Field(default=4000, ge=100)
-    seed: int = 0
+    paths: int = Field(default=4000, ge=100, le=10_000_000)
+    seed: int = Field(default=0, ge=0)
     series: tuple[BacktestSeries, ...] = Field(min_length=1)
 
 
@@ -180,21 +209,43 @@ class CalibrateConfig(_Frozen):
         return tuple(self.resolve(f) for f in self.data.files)
 
 
-def load_config(path: str | Path) -> CalibrateConfig:
+def _tuples(value):
+    """TOML arrays as tuples (the config's sequences are tuples, and strict validation does not
+    turn a list into one)."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def load_config(path: str | Path, *, allow_outside: bool = False) -> CalibrateConfig:
     """Read and validate a calibration config file.
+
+    The data files and outputs it names must lie in its project tree
+    (:func:`simulator.files.project_root`) unless ``allow_outside``.
 
     Raises
     ------
     InputError
-        Naming the file and key: missing file, invalid TOML, unknown key, wrong type.
+        Naming the file and key: missing file, invalid TOML, unknown key, wrong type, a path
+        outside the project tree.
     """
     path = Path(path)
     raw = read_toml(path, what="calibration config")
+    if "path" in raw:
+        raise InputError("unknown key", file=path, key="path")
     try:
-        return CalibrateConfig(path=str(path), **raw)
+        config = CalibrateConfig.model_validate({"path": str(path), **_tuples(raw)})
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{first['msg']} (got {first.get('input')!r})", file=path, key=key or None) from None
-    except TypeError as exc:
-        raise InputError(str(exc), file=path) from None
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+        raise InputError(f"{message} (got {brief(first.get('input'))})", file=path, key=key or None) from None
+    if not allow_outside:
+        root = project_root(path)
+        named = [(f"data.files[{i}]", f) for i, f in enumerate(config.data.files)]
+        named += [(f"output.{k}", getattr(config.output, k)) for k in ("parameters", "priors", "report")]
+        for key, relative in named:
+            confine(Path(path).parent / relative, root, file=path, key=key, what="file")
+    return config

@@ -18,7 +18,9 @@ A tidy file has one observation a row with the columns of :data:`COLUMNS` (see
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, brief
+from ..files import MAX_CSV_BYTES, read_text
 from .config import CalibrateConfig
 
 COLUMNS = ("region", "year", "indicator", "value", "unit", "price_basis", "source", "note")
@@ -39,6 +42,10 @@ STATUS_RANK = (("chính thức", 0), ("quyết toán", 0), ("sơ bộ", 1), ("ư
                ("status not stated", 3), ("dự kiến", 4), ("approximate", 4))
 _UNKNOWN_RANK = 5
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+#: A year and a number as the tidy schema writes them (ASCII digits, '.' as decimal separator).
+_YEAR = re.compile(r"[0-9]{1,6}")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 #: Units converted when a series is read: percent becomes a fraction (engine units).
 _SCALE = {"pct": 0.01}
@@ -77,22 +84,30 @@ def _fail(message: str, path: Path, line: int) -> InputError:
     return InputError(message, file=f"{path}, line {line}")
 
 
-def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
+def read_tidy(path: Path, *, regions, units, indicators: dict | None = None,
+              years: tuple[int, int] = (1900, 2100)) -> pd.DataFrame:
     """Read one tidy CSV, checking every row.
+
+    ``indicators`` maps an indicator to its :class:`~simulator.estimation.config.IndicatorSpec`
+    (unit, plausible range); when given, every row's indicator must be one of them.
 
     Raises
     ------
     InputError
-        Naming the file and line: wrong header, wrong number of fields, unknown region or unit,
-        a year or value that is not a number, an unknown price basis, or a duplicate key
+        Naming the file and line: a file that is not UTF-8 text or too large, wrong header, wrong
+        number of fields, unknown region or unit, a year or value that is not a number, a year
+        outside ``years``, an undeclared indicator, a unit that does not fit the indicator, a
+        value outside its plausible range, an unknown price basis, or a duplicate key
         (region, year, indicator, source).
     """
-    if not path.is_file():
-        raise InputError("file not found", file=path)
+    text = read_text(path, what="data file", limit=MAX_CSV_BYTES)
     records, seen = [], {}
-    with path.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise _fail(f"not a valid CSV header: {exc}", path, 1) from None
         if header is None or tuple(header) != COLUMNS:
             raise _fail(f"expected the header {','.join(COLUMNS)}, got {','.join(header or [])!r}", path, 1)
         while True:
@@ -101,29 +116,33 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
                 fields = next(reader)
             except StopIteration:
                 break
+            except csv.Error as exc:
+                raise _fail(f"not a valid CSV row: {exc}", path, line) from None
             if not fields:
                 continue
             if len(fields) != len(COLUMNS):
                 raise _fail(f"expected {len(COLUMNS)} fields, got {len(fields)}", path, line)
             row = dict(zip(COLUMNS, fields))
             if row["region"] not in regions:
-                raise _fail(f"unknown region '{row['region']}'; expected one of {', '.join(regions)}", path, line)
+                raise _fail(f"unknown region {brief(row['region'])}; expected one of {', '.join(regions)}", path, line)
             if row["unit"] not in units:
-                raise _fail(f"unknown unit '{row['unit']}'; expected one of {', '.join(units)}", path, line)
+                raise _fail(f"unknown unit {brief(row['unit'])}; expected one of {', '.join(units)}", path, line)
             if row["price_basis"] not in PRICE_BASES:
-                raise _fail(f"unknown price basis '{row['price_basis']}'; expected one of "
+                raise _fail(f"unknown price basis {brief(row['price_basis'])}; expected one of "
                             f"{', '.join(p for p in PRICE_BASES if p)}", path, line)
-            try:
-                year = int(row["year"])
-            except ValueError:
-                raise _fail(f"year '{row['year']}' is not an integer", path, line) from None
-            try:
-                value = float(row["value"])
-            except ValueError:
-                raise _fail(f"value '{row['value']}' is not a number (use '.' as decimal separator, "
-                            "no thousands separator)", path, line) from None
+            if not _YEAR.fullmatch(row["year"]):  # int() would take ' 2020', '2_020' or other scripts' digits
+                raise _fail(f"year {brief(row['year'])} is not an integer", path, line)
+            year = int(row["year"])
+            if not years[0] <= year <= years[1]:
+                raise _fail(f"year {year} is outside {years[0]}–{years[1]} (data.years of the config)", path, line)
+            if not _NUMBER.fullmatch(row["value"]) and row["value"].lower().lstrip("+-") not in ("nan", "inf", "infinity"):
+                raise _fail(f"value {brief(row['value'])} is not a number (use '.' as decimal separator, "
+                            "no thousands separator)", path, line)
+            value = float(row["value"])
             if not math.isfinite(value):
-                raise _fail(f"value '{row['value']}' is not a finite number", path, line)
+                raise _fail(f"value {brief(row['value'])} is not a finite number", path, line)
+            if indicators:
+                _check_indicator(row["indicator"], row["unit"], value, row["value"], indicators, path, line)
             if not row["source"].strip():
                 raise _fail("empty source: every observation needs its page address", path, line)
             key = (row["region"], year, row["indicator"], row["source"])
@@ -133,6 +152,22 @@ def read_tidy(path: Path, *, regions, units) -> pd.DataFrame:
             seen[key] = line
             records.append({**row, "year": year, "value": value, "file": str(path), "line": line})
     return pd.DataFrame.from_records(records, columns=[*COLUMNS, "file", "line"])
+
+
+def _check_indicator(indicator: str, unit: str, value: float, text: str, indicators: dict, path: Path,
+                     line: int) -> None:
+    """A row's unit and value against the config's ``[data.indicators]`` declaration."""
+    spec = indicators.get(indicator)
+    if spec is None:
+        close = difflib.get_close_matches(indicator, list(indicators), n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise _fail(f"indicator {brief(indicator)} is not declared in data.indicators of the config.{hint}", path, line)
+    if unit != spec.unit:
+        raise _fail(f"unit {brief(unit)} does not fit indicator {brief(indicator)}, which is given in '{spec.unit}' "
+                    "(data.indicators of the config)", path, line)
+    if not spec.min <= value <= spec.max:
+        raise _fail(f"value {text.strip()} of {brief(indicator)} is outside its plausible range [{spec.min:g}, {spec.max:g}] "
+                    f"{unit} (data.indicators of the config): a typo, or a value in another unit?", path, line)
 
 
 def _status_rank(notes: pd.Series) -> np.ndarray:
@@ -150,7 +185,8 @@ def _vintage(notes: pd.Series) -> pd.Series:
 
 def load_observations(config: CalibrateConfig) -> Observations:
     """Read every data file of the config, validate it and choose one source per key."""
-    frames = [read_tidy(p, regions=config.data.regions, units=config.data.units) for p in config.data_files]
+    frames = [read_tidy(p, regions=config.data.regions, units=config.data.units, indicators=config.data.indicators,
+                        years=config.data.years) for p in config.data_files]
     rows = pd.concat(frames, ignore_index=True)
     duplicated = rows.duplicated(["region", "year", "indicator", "source"], keep=False)
     if duplicated.any():
@@ -206,6 +242,7 @@ def series(selected: pd.DataFrame, region: str, indicator: str, *, first_year: i
         rows = rows[rows.year >= first_year]
     if last_year is not None:
         rows = rows[rows.year <= last_year]
-    scale = rows["unit"].map(_SCALE).fillna(1.0)
-    return pd.Series((rows["value"] * scale).to_numpy(), index=rows["year"].to_numpy(), name=f"{region}.{indicator}",
+    # a plain float array: with pyarrow installed pandas keeps a mapped string column's string dtype
+    scale = np.array([_SCALE.get(unit, 1.0) for unit in rows["unit"]], dtype=float)
+    return pd.Series(rows["value"].to_numpy(dtype=float) * scale, index=rows["year"].to_numpy(), name=f"{region}.{indicator}",
                      dtype=float).sort_index()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..sourced import flatten_blocks, read_toml
-from ..parameters import BASE_SPEC, PARAMETER_SPEC, correlation_matrix
+from ..parameters import BASE_SPEC, PARAMETER_SPEC, calibration_from_raw, correlation_matrix
 from .calibrate import CalibrationRun, Entry
 
 _FIELDS = ("value", "se", "unit", "source", "sample", "method", "note", "assumption")
@@ -31,12 +31,19 @@ _HEADER = """\
 def read_priors(path: Path) -> dict:
     """The priors file as ``{"meta", "base", "parameters": {"block.name": table}, "correlations"}``.
 
+    The file is checked with the rules of the calibration file it feeds
+    (:func:`simulator.parameters.load_calibration`: every name, unit, bound and standard error,
+    the shares summing to one, the correlations), so that a bad prior stops the run here rather
+    than in the written file.
+
     Raises
     ------
     InputError
-        Missing file, invalid TOML, or a name the model does not know.
+        Missing file, invalid TOML, a name the model does not know, or a value the calibration
+        file would refuse.
     """
     raw = read_toml(path, what="priors file")
+    calibration_from_raw(raw, path=path)
     flat = flatten_blocks(raw.get("parameters", {}), file=path)
     for name in flat:
         if name not in PARAMETER_SPEC:

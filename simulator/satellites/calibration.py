@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from ..sourced import Value, flatten_blocks, read_calibration_file, read_values, with_overrides
+from ..sourced import POSITIVE, Value, flatten_blocks, read_calibration_file, read_values, with_overrides
 
 _LISTED_IN = "simulator/satellites/calibration.py"
 
@@ -41,8 +41,8 @@ SCHOOL_LEVELS: tuple[str, ...] = ("preschools", "primary_schools", "lower_second
 
 BASE_SPEC: dict[str, tuple[str, float, float]] = {
     **{name: _OPEN_SHARE for name in LOGIT_TRENDS},
-    **{name: ("per 10,000 population", 0.0, _INF) for name in STOCKS_PER_10K},
-    **{f"{level}_count": ("count", 0.0, _INF) for level in SCHOOL_LEVELS},
+    **{name: ("per 10,000 population", POSITIVE, _INF) for name in STOCKS_PER_10K},  # a stock grows from > 0
+    **{f"{level}_count": ("count", POSITIVE, _INF) for level in SCHOOL_LEVELS},  # weights of the overall share
     "poverty_rate": _OPEN_SHARE,
     "life_expectancy_years": ("years", 20.0, 100.0),
     "mean_years_schooling": ("years", 0.0, 20.0),

@@ -1,0 +1,7 @@
+"""``python -m simulator`` is the ``simulate`` command."""
+
+import sys
+
+from .entry import main
+
+sys.exit(main())

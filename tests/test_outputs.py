@@ -1,0 +1,213 @@
+"""The files of a run: one complete set or the previous one, never NaN, never over a folder
+without --force, every output-folder fault in one line."""
+
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, assert_cli_fails
+
+from simulator.cli import main
+from simulator.folder import check_target, recover, write_folder
+from simulator.integrity import OutputIntegrityError, check_frame, check_results, results_json
+from simulator.output import PARQUET_FILES, RESULT_FILES, output_files
+
+RUN = ["scenarios/base.toml", "--paths", "300", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    import simulator
+
+    return simulator.run(REPO / "scenarios" / "base.toml", paths=300)
+
+
+def _listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_run_writes_its_set_and_no_hidden_file(capsys, tmp_path):
+    out = tmp_path / "results"
+    assert main([*RUN, "--out", str(out)]) == 0
+    names = _listing(out)
+    assert set(RESULT_FILES) <= set(names) <= set(RESULT_FILES + PARQUET_FILES)
+    assert not any(n.startswith(".") for n in _listing(tmp_path))  # no temporary sibling either
+    json.loads((out / "results.json").read_text(encoding="utf-8"),
+               parse_constant=lambda c: pytest.fail(f"{c} in results.json"))
+
+
+def test_an_existing_results_folder_needs_force(capsys, tmp_path):
+    out = tmp_path / "results"
+    assert main([*RUN, "--out", str(out), "--seed", "1"]) == 0
+    before = {n: (out / n).read_bytes() for n in _listing(out)}
+    capsys.readouterr()
+    assert_cli_fails(capsys, [*RUN, "--out", str(out), "--seed", "2"], "results", "--force")
+    assert {n: (out / n).read_bytes() for n in _listing(out)} == before
+    assert main([*RUN, "--out", str(out), "--seed", "2", "--force"]) == 0
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["seed"] == 2
+    assert not any(n.startswith(".") for n in _listing(tmp_path))
+
+
+def test_force_never_replaces_a_folder_with_other_files(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    assert_cli_fails(capsys, [*RUN, "--out", str(tmp_path), "--force"], "notes.txt", "not results of a run")
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_empty_folder_is_used_without_force(capsys, tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main([*RUN, "--out", str(out)]) == 0
+
+
+def test_a_file_in_place_of_the_folder(capsys, tmp_path):
+    (tmp_path / "results").write_text("x", encoding="utf-8")
+    assert_cli_fails(capsys, [*RUN, "--out", str(tmp_path / "results")], "results", "not a folder")
+
+
+def test_the_folder_check_comes_before_any_work(capsys, tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.json").write_text("{}", encoding="utf-8")
+    # a million-path run would take seconds: the refusal must come first
+    assert_cli_fails(capsys, ["scenarios/base.toml", "--paths", "100000000", "--out", str(out)], "--force")
+
+
+def _immutable(folder) -> bool:
+    """Make a folder read-only even for root (chattr +i); False where that is not possible."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return True
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+
+
+def _mutable(folder) -> None:
+    if os.geteuid() != 0:
+        folder.chmod(0o755)
+    else:
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+
+
+def test_a_read_only_folder(capsys, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if not _immutable(locked):
+        pytest.skip("cannot make a read-only folder here")
+    try:
+        assert_cli_fails(capsys, [*RUN, "--out", str(locked / "results")], "locked", "cannot write")
+    finally:
+        _mutable(locked)
+
+
+def test_a_full_disk(tmp_path):
+    """Writes past RLIMIT_FSIZE fail with EFBIG, as a full disk fails with ENOSPC: one line, exit 2."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "results"
+    done = subprocess.run([sys.executable, "-m", "simulator", *RUN, "--out", str(out)], cwd=REPO, capture_output=True,
+                          text=True, preexec_fn=limit, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "cannot write the results" in done.stderr and str(out) in done.stderr
+    assert not out.exists() and not any(n.startswith(".") for n in _listing(tmp_path))
+
+
+def test_stale_temporary_folders_of_dead_runs_are_removed(tmp_path):
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    stale = tmp_path / f".results.tmp-{dead}-abcd"
+    stale.mkdir()
+    (stale / "results.json").write_text("{}", encoding="utf-8")
+    write_folder(tmp_path / "results", {"results.json": b"{}\n"}, force=False)
+    assert _listing(tmp_path) == ["results"]
+
+
+def test_an_old_folder_set_aside_by_a_killed_run_is_put_back(tmp_path):
+    dead = 2**22 + 12345
+    old = tmp_path / f".results.old-{dead}-abcd"
+    old.mkdir()
+    (old / "results.json").write_text('{"seed": 1}', encoding="utf-8")
+    recover(tmp_path / "results")
+    assert (tmp_path / "results" / "results.json").read_text(encoding="utf-8") == '{"seed": 1}'
+    assert _listing(tmp_path) == ["results"]
+
+
+def test_write_folder_replaces_the_whole_set(tmp_path):
+    target = tmp_path / "results"
+    write_folder(target, {"a.csv": b"1", "b.csv": b"2"}, force=False)
+    write_folder(target, {"a.csv": b"3"}, force=True, known={"a.csv", "b.csv"})
+    assert _listing(target) == ["a.csv"] and (target / "a.csv").read_bytes() == b"3"
+    with pytest.raises(Exception, match="--force"):
+        check_target(target, force=False, known={"a.csv"})
+
+
+# ---------------------------------------------------------------- no NaN, ever
+
+
+def test_results_are_checked_for_non_finite_numbers(small_result):
+    payload = small_result.to_dict()
+    payload["targets"][0]["p_hit"] = float("nan")
+    with pytest.raises(OutputIntegrityError, match=r"results.targets\[0\].p_hit is nan"):
+        check_results(payload)
+    payload = small_result.to_dict()
+    payload["joint"]["groups"][0]["expected_hits"] = float("inf")
+    with pytest.raises(OutputIntegrityError, match="expected_hits is inf"):
+        results_json(payload)
+    payload = small_result.to_dict()
+    payload["targets"][0]["p_hit"] = None
+    with pytest.raises(OutputIntegrityError, match="p_hit is missing"):
+        check_results(payload)
+
+
+def test_tables_are_checked_for_infinity():
+    with pytest.raises(OutputIntegrityError, match="column 'x', row 1"):
+        check_frame("t.csv", pd.DataFrame({"x": [1.0, np.inf], "y": ["a", "b"]}))
+    check_frame("t.csv", pd.DataFrame({"x": [1.0, np.nan]}))  # NaN is an empty cell: undefined, allowed
+
+
+def test_undefined_values_are_null_not_nan(small_result):
+    payload = json.loads(output_files(small_result)["results.json"])
+    correlation = payload["joint"]["correlation"]
+    assert any(x is None for row in correlation for x in row)  # targets hit on no path have no correlation
+    assert all(x is None or math.isfinite(x) for row in correlation for x in row)
+
+
+def test_a_bug_producing_nan_exits_1_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    """An engine fault (simulated here by a result whose JSON would hold NaN) is reported as a bug."""
+    import simulator.results as results
+
+    original = results.Result.to_dict
+    monkeypatch.setattr(results.Result, "to_dict",
+                        lambda self: {**original(self), "paths": float("nan")})
+    out = tmp_path / "results"
+    assert main([*RUN, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "results.paths is nan" in err
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def test_parquet_files_only_with_pyarrow(small_result, monkeypatch):
+    files = output_files(small_result)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        assert not set(PARQUET_FILES) & set(files)
+    else:
+        import io
+
+        frame = pd.read_parquet(io.BytesIO(files["targets.parquet"]))
+        assert frame["threshold"].dtype == float and len(frame) == len(small_result.targets)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as on a machine without the extra
+    without = output_files(small_result)
+    assert set(without) == set(RESULT_FILES)
