@@ -52,8 +52,26 @@ def _in_subprocess(paths: int, chunk: int, scenario: str, *, trace: bool = False
     code = ("import json, sys; sys.path.insert(0, %r); from benchmarks.bench_engine import _one_run; "
             "print(json.dumps(_one_run(%d, %d, %r, %r, %d)))" % (str(REPO), paths, chunk, scenario, trace, workers))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
-                         env=dict(os.environ))
+                         env=_command_environment())
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _command_environment() -> dict[str, str]:
+    """The environment as ``simulate`` sets it up for itself (one BLAS thread unless chosen)."""
+    from simulator.entry import one_blas_thread
+
+    env = dict(os.environ)
+    one_blas_thread(env)
+    return env
+
+
+def _whole_command(paths: int, chunk: int, scenario: str, workers: int) -> float:
+    """Wall seconds of ``simulate SCENARIO --no-write --quiet``: imports, run, outside view, table."""
+    argv = [sys.executable, "-m", "simulator", scenario, "--paths", str(paths), "--chunk-size", str(chunk),
+            "--workers", str(workers), "--no-write", "--quiet"]
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=True, cwd=REPO, env=dict(os.environ))
+    return time.perf_counter() - start
 
 
 def _best(f, repeat: int = 3):
@@ -70,6 +88,7 @@ def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
     import numpy as np
 
     from simulator import draws
+    from simulator.allocator import keep_freed_memory
     from simulator.engine import derived_values, parameter_values, _core
     from simulator.evaluate import evaluate
     from simulator.inputs import resolve
@@ -79,6 +98,7 @@ def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
     from simulator.scenario import load_scenario
 
     np.seterr(all="ignore")
+    keep_freed_memory()  # as the command line does
     inputs = resolve(load_scenario(scenario))
     chunk = draws.chunks(chunk_size, inputs.contract.block_size, chunk_size)[0]
     out = {}
@@ -115,6 +135,9 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from simulator.entry import one_blas_thread
+
+    one_blas_thread()  # before numpy loads, in this process too: the stage timings are on one core
 
     one = _in_subprocess(args.paths, args.chunk_size, args.scenario)
     many = _in_subprocess(args.paths, args.chunk_size, args.scenario, workers=cores) if cores > 1 else one
@@ -122,11 +145,14 @@ def main() -> None:
     big_traced = _in_subprocess(args.paths, args.chunk_size, args.scenario, trace=True)
     small_traced = _in_subprocess(max(args.paths // 10, 1), args.chunk_size, args.scenario, trace=True)
     stages = _stages(args.scenario, args.chunk_size)
+    commands = {w: _whole_command(args.paths, args.chunk_size, args.scenario, w) for w in sorted({1, cores})}
     chunks = args.paths / args.chunk_size
     reference = stages["draws"] * chunks
     print(f"full model, {one['paths']:,} paths, chunk {args.chunk_size:,}, {one['targets']} targets evaluated:")
     print(f"  one process:      {one['seconds']:.2f} s ({one['paths'] / one['seconds'] / 1e6:.2f} M paths/s)")
     print(f"  {cores} worker processes: {many['seconds']:.2f} s (speed-up {one['seconds'] / many['seconds']:.2f})")
+    print("  whole command (start-up, run, outside view, table; --no-write): "
+          + ", ".join(f"{seconds:.2f} s with {w} worker{'s' if w > 1 else ''}" for w, seconds in commands.items()))
     print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
           f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
     print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import keep_freed_memory
+from .entry import Terminated, raise_terminated
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
 from .planning import audit_command, compare_command, solve_command, update_command
@@ -155,19 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that temporary folders are removed on the way out."""
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated()
-
-
 def _on_sigterm():
-    """Turn SIGTERM into :class:`_Terminated` (main thread only); the previous handler, to restore."""
+    """Turn SIGTERM into :class:`~simulator.entry.Terminated` (main thread only); the previous
+    handler, to restore."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _raise_terminated)
+    return signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def _fail(message: str, status: int) -> int:
@@ -200,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"error: {where}{exc.strerror or exc}", 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except _Terminated:
+    except Terminated:
         return _fail("terminated", 143)
     finally:
         if previous is not None:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtri
 
 from .metrics import SERIES
 from .targets import Kind, Method, Target, Transform, value_unit
@@ -26,7 +26,7 @@ def wilson_interval(hits: int, n: int, *, confidence: float = 0.95) -> tuple[flo
     """
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    z = float(ndtri(0.5 + confidence / 2.0))  # the normal quantile
     p = hits / n
     denominator = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator

@@ -42,7 +42,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy import stats
+from scipy.special import betaincinv
 
 from .errors import InputError
 from .sourced import first_error, read_toml
@@ -409,7 +409,7 @@ def blend(model_p: float, base_rate: float, n_effective: float, *, model_weight:
         raise ValueError("no weight at all: n_effective, model_weight and prior_pseudo are all zero")
     tail = (1.0 - interval) / 2.0
     if a > 0 and b > 0:
-        low, high = stats.beta.ppf([tail, 1.0 - tail], a, b)
+        low, high = betaincinv(a, b, [tail, 1.0 - tail])  # the Beta(a, b) quantiles
     else:  # all the weight on one outcome: the posterior is a point mass
         low = high = a / (a + b)
     return Blend(reference_class, float(base_rate), float(n_effective), float(a0), float(b0), float(model_p),

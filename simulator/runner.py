@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import __version__
+from .allocator import keep_freed_memory
 from .draws import chunks, draw, neutral
 from .engine import simulate
 from .errors import InputError
@@ -192,6 +193,7 @@ def _start_worker(variants_pickle: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    keep_freed_memory()  # the worker process is the run's alone, as the command line's is
     _WORKER_SETUPS[:] = [_Setup(v) for v in pickle.loads(variants_pickle)]
 
 

@@ -103,9 +103,10 @@ def test_ctrl_c_is_one_line_and_status_130(after):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGTERM is POSIX")
-def test_sigterm_is_one_line_and_status_143():
+@pytest.mark.parametrize("after", [0.3, 4.0], ids=["while importing", "while running"])
+def test_sigterm_is_one_line_and_status_143(after):
     process = _start(_LONG_RUN, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    time.sleep(after)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143 and err == "simulate: terminated\n", err
