@@ -74,7 +74,8 @@ def _run(args) -> int:
     from .folder import check_target, probe
     from .inputs import evaluated_targets, resolve
     from .integrity import results_json
-    from .output import PARQUET_FILES, RESULT_FILES, render_conditional, render_joint, render_table, select_targets
+    from .output import (PARQUET_FILES, RESULT_FILES, labels, render_conditional, render_joint, render_table,
+                         select_targets)
     from .output import write_outputs
     from .runner import Variant, default_workers, run_variants
     from .scenario import load_scenario
@@ -112,16 +113,17 @@ def _run(args) -> int:
         if result.outside_view:
             from .outside_view import render as render_outside_view
 
-            parts.append(render_outside_view(result.outside_view, pairs=False, width=width).rstrip())
+            parts.append(render_outside_view(result.outside_view, pairs=False, width=width, lang=args.lang).rstrip())
         parts += [render_conditional(result, given, lang=args.lang, width=width, targets=args.targets, group=args.group)
                   for given in args.given]
         print("\n\n".join(parts))
         if not args.quiet:
-            print(f"Simulated in {elapsed:.2f} s.")
+            words = labels(args.lang)
+            print(words["simulated_in"].format(seconds=f"{elapsed:.2f}".replace(".", words["decimal_mark"])))
     if out is not None:
         written = write_outputs(result, out, force=args.force)
         if args.format == "table" and not args.quiet:
-            print("Wrote " + ", ".join(str(p) for p in written))
+            print(labels(args.lang)["wrote"].format(files=", ".join(str(p) for p in written)))
     return 0
 
 

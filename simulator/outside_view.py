@@ -112,10 +112,12 @@ class TargetMap(_Frozen):
 
 class NoReference(_Frozen):
     reason: str = Field(min_length=1)
+    reason_vi: str = ""  # the same in Vietnamese, for --lang vi
 
 
 class PlanRecordConfig(_Frozen):
     label: str
+    label_vi: str = ""  # the same in Vietnamese, for --lang vi
     regions: tuple[str, ...] = Field(min_length=1)
     #: Spans (years) of the targets counted: 5 = a term, 3 = a mid-term review, 1 = an annual plan.
     spans: tuple[int, ...] = (5, 3, 1)
@@ -459,6 +461,7 @@ class PlanRecord:
     name: str
     label: str
     pairs: tuple[PlanPair, ...]
+    label_vi: str = ""
 
     def _stats(self, values: list[float | None], hits: list[bool | None]) -> dict:
         v = [x for x in values if x is not None]
@@ -574,6 +577,7 @@ class OutsideView:
     records: tuple[PlanRecord, ...] = ()
     blended: Blend | None = None
     reason: str = ""
+    reason_vi: str = ""
 
     @property
     def has_reference(self) -> bool:
@@ -708,7 +712,8 @@ def load_reference(config: OutsideViewConfig | str | Path, *, registry=None) -> 
             components[name] = VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(len(g)))
     merged = {k: tuple(v) for k, v in config.merged.items()}
     records = tuple(PlanRecord(name, rec.label, tuple(plan_pairs(chosen, levels, regions=rec.regions, spans=rec.spans,
-                                                                  merged=merged, merger_year=config.merger_year)))
+                                                                  merged=merged, merger_year=config.merger_year)),
+                               rec.label_vi)
                     for name, rec in config.plan_records.items())
     return Reference(config, chosen, levels, tuple(dropped), class_spells, class_regions, components, records,
                      required_rates(config, registry))
@@ -730,7 +735,8 @@ def view(target_id: str, model_p: float | None, reference: Reference) -> Outside
     """The outside view of one target (a "no reference class" entry where the config maps none)."""
     config = reference.config
     if target_id in config.no_reference:
-        return OutsideView(target_id, model_p, reason=config.no_reference[target_id].reason)
+        entry = config.no_reference[target_id]
+        return OutsideView(target_id, model_p, reason=entry.reason, reason_vi=entry.reason_vi)
     if target_id not in config.targets:
         return OutsideView(target_id, model_p, reason=f"{UNMAPPED} ({Path(config.path).name})")
     rate, comparator, how = reference.required[target_id]
@@ -795,44 +801,67 @@ def outside_view_json(views: Mapping[str, OutsideView]) -> dict:
 UNMAPPED = "no reference statistic is mapped to this target"
 
 
-def render(views: Mapping[str, OutsideView], *, pairs: bool = True, width: int | None = None) -> str:
-    """A plain-text table of the views (English), for a terminal or a report; ``pairs=False``
+def render(views: Mapping[str, OutsideView], *, pairs: bool = True, width: int | None = None, lang: str = "en") -> str:
+    """A plain-text table of the views, for a terminal or a report, in ``lang`` (the words of
+    ``simulator/labels.toml`` ``[<lang>.outside]``; reasons and record labels from the config's
+    ``reason_vi`` and ``label_vi`` where ``lang`` is ``vi`` and they are given). ``pairs=False``
     gives each past-plan record's summary line only (the pairs are in results.json); ``width``
     wraps the prose lines (the reasons and the past-plan summaries) to that many columns."""
-    lines = ["Outside view (five-year spells of the reference classes; blended = beta-binomial, see README)", "",
-             f"{'id':<10} {'required':>8} {'class':<16} {'base rate':>9} {'spells':>6} {'n_eff':>6} {'pctile':>6} "
-             f"{'model P':>8} {'blended':>8}"]
+    from .output import labels
+
+    words = labels(lang)
+    w = words["outside"]
+    mark = words["decimal_mark"]
+
+    def num(x: float, spec: str) -> str:
+        return format(x, spec).replace(".", mark)
+
+    def local(text: str, text_vi: str) -> str:
+        return text_vi if lang == "vi" and text_vi else text
+
+    def points(x):
+        return "—" if x is None else num(x, "+.2f")
+
+    # (header key, width at least, left-aligned); a longer header widens its column
+    columns = [("id", 10, True), ("required", 8, False), ("class", 16, True), ("base_rate", 9, False),
+               ("spells", 6, False), ("n_eff", 6, False), ("percentile", 6, False), ("model_p", 8, False),
+               ("blended", 8, False)]
+    widths = [max(least, len(w[key])) for key, least, _ in columns]
+
+    def row(cells: list[str]) -> str:
+        return " ".join(f"{c:<{n}}" if left else f"{c:>{n}}" for c, n, (_, _, left) in zip(cells, widths, columns))
+
+    lines = [w["title"], "", row([w[key] for key, _, _ in columns])]
     for v in views.values():
         if not v.has_reference:
             continue
         for c in v.classes:
             head = c.name == (v.blended.reference_class if v.blended else "")
-            lines.append(f"{v.id:<10} {v.required:>8.2%} {c.name:<16} {c.base_rate:>9.3f} {c.n_spells:>6d} "
-                         f"{c.n_effective:>6.1f} {c.percentile:>6.1f} "
-                         f"{'' if v.model_p is None else f'{v.model_p:.3f}':>8} "
-                         f"{'' if c.blended_p is None else f'{c.blended_p:.3f}':>8}{' *' if head else ''}")
+            lines.append(row([v.id, num(v.required, ".2%"), c.name, num(c.base_rate, ".3f"), str(c.n_spells),
+                              num(c.n_effective, ".1f"), num(c.percentile, ".1f"),
+                              "" if v.model_p is None else num(v.model_p, ".3f"),
+                              "" if c.blended_p is None else num(c.blended_p, ".3f")]) + (" *" if head else ""))
     missing = [v for v in views.values() if not v.has_reference and not v.reason.startswith(UNMAPPED)]
     unmapped = [v.id for v in views.values() if not v.has_reference and v.reason.startswith(UNMAPPED)]
     if missing:
-        lines += ["", "No reference class:"] + [line for v in missing for line in _wrapped(f"  {v.id}: {v.reason}", width)]
+        lines += ["", w["no_class"]] + [line for v in missing
+                                        for line in _wrapped(f"  {v.id}: {local(v.reason, v.reason_vi)}", width)]
     if unmapped:
-        lines.append(f"  {len(unmapped)} other targets: no reference statistic mapped in the outside-view config")
+        lines.append("  " + w["unmapped"].format(n=len(unmapped)))
     records = next((v.records for v in views.values() if v.has_reference), ())
-    def points(x):
-        return "—" if x is None else f"{x:+.2f}"
-
     for rec in records:
         r, s = rec.reported, rec.backseries
-        lines += [""] + _wrapped(f"Past plans, {rec.label}: {r['hits']} of {r['n']} targets reached as reported, mean "
-                                 f"shortfall {points(r['mean_shortfall'])} points; on the back-series {s['hits']} of "
-                                 f"{s['n']}, mean shortfall {points(s['mean_shortfall'])} points", width)
+        back = (w["backseries"].format(hits=s["hits"], n=s["n"], shortfall=points(s["mean_shortfall"]))
+                if s["n"] else w["no_backseries"])
+        lines += [""] + _wrapped(w["past_plans"].format(label=local(rec.label, rec.label_vi), hits=r["hits"], n=r["n"],
+                                                        shortfall=points(r["mean_shortfall"]), back=back), width)
         for p in rec.pairs if pairs else ():
             period = f"{p.first}" if p.first == p.last else f"{p.first}-{p.last}"
-            lines.append(f"  {p.region:<16} {period:<9} target {p.target_min:g}"
-                         f"{'' if p.target_max is None or p.target_max == p.target_min else f'–{p.target_max:g}'}: "
-                         f"reported {'—' if p.outcome is None else f'{p.outcome:g}'}"
-                         f"{f' ({p.outcome_region})' if p.outcome_region and p.outcome_region != p.region else ''}, "
-                         f"back-series {'—' if p.backseries is None else f'{p.backseries:.2f}'}")
+            high = "" if p.target_max is None or p.target_max == p.target_min else f"–{num(p.target_max, 'g')}"
+            region = f" ({p.outcome_region})" if p.outcome_region and p.outcome_region != p.region else ""
+            lines.append(f"  {p.region:<16} {period:<9} " + w["pair"].format(
+                target=num(p.target_min, "g") + high, reported="—" if p.outcome is None else num(p.outcome, "g"),
+                region=region, backseries="—" if p.backseries is None else num(p.backseries, ".2f")))
     return "\n".join(lines) + "\n"
 
 

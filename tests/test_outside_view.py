@@ -151,6 +151,22 @@ def test_shipped_config_gives_every_growth_target_an_entry():
     assert [(d["region"], d["year"]) for d in reference.dropped] == [("nam_dinh", 2021)]
 
 
+def test_vietnamese_rendering_has_the_words_reasons_and_decimal_comma_of_vi():
+    from simulator.outside_view import render
+
+    reference = load_reference(REPO / "calibration" / "outside_view.toml")
+    views = outside_view_for({"1c": 0.05, "7": 0.1}, reference)
+    en, vi = render(views, pairs=True), render(views, pairs=True, lang="vi")
+    assert "No reference class:" in en and "Past plans," in en and " 10.00%" in en
+    assert "Không có nhóm tham chiếu:" in vi and "Kế hoạch các kỳ trước" in vi and " 10,00%" in vi
+    for english in ("Past plans", "reported", "back-series", "shortfall", "No reference", "provincial series"):
+        assert english not in vi, english
+    assert reference.config.no_reference["7"].reason_vi in vi
+    table = [line for line in vi.splitlines()[2:] if line.startswith("1c ")]
+    header = vi.splitlines()[2]
+    assert table and all(len(line.rstrip(" *")) == len(header) for line in table)  # the columns line up
+
+
 def test_views_from_a_run_carry_the_model_p_and_serialise():
     import json
 
