@@ -33,15 +33,23 @@ def main(argv: list[str] | None = None) -> int:
     one_blas_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if threading.current_thread() is threading.main_thread() else None
     try:
-        from .cli import main as cli_main
-
-        return cli_main(argv)
-    except KeyboardInterrupt:
-        print("simulate: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("simulate: terminated", file=sys.stderr)
-        return 143
+        try:
+            from .cli import main as cli_main
+        except KeyboardInterrupt:
+            _stopped("interrupted", 130)
+        except Terminated:
+            _stopped("terminated", 143)
+        return cli_main(argv)  # handles both signals from here on
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(message: str, status: int) -> None:
+    """End the process at once with one line. Nothing is open yet; and Python, had a Ctrl-C
+    landed in code an extension module runs through the C API while it loads, would end the
+    process by SIGINT on the way out instead of with ``status``."""
+    print(f"simulate: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -16,13 +16,15 @@ import os
 import pickle
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .allocator import keep_freed_memory
@@ -197,9 +199,8 @@ def _start_worker(variants_pickle: bytes) -> None:
     _WORKER_SETUPS[:] = [_Setup(v) for v in pickle.loads(variants_pickle)]
 
 
-def _worker(batch: list) -> tuple:
-    """One task of a worker process: a batch of chunks, merged into one summary per variant."""
-    setups = _WORKER_SETUPS
+def _run_batch(setups: list[_Setup], batch: list) -> tuple:
+    """A batch of chunks, merged into one summary per variant (as :func:`_run_chunk` returns)."""
     totals = [s.empty() for s in setups]
     paired = PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
     worst = [0.0] * len(setups)
@@ -210,6 +211,11 @@ def _worker(batch: list) -> tuple:
         paired.merge(pairs)
         worst = [max(a, b) for a, b in zip(worst, misses)]
     return totals, paired, [None] * len(setups), worst
+
+
+def _worker(batch: list) -> tuple:
+    """One task of a worker process (set up by :func:`_start_worker`)."""
+    return _run_batch(_WORKER_SETUPS, batch)
 
 
 _ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -246,25 +252,47 @@ def _stops_deferred():
             signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
 
 
-def _in_worker_processes(variants: Sequence[Variant], work: list, workers: int):
+def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
     """Run the chunks on ``workers`` local processes in batches, yielding each batch's merged
     summaries as it finishes (merging is exact and order-free, so the numbers do not depend on
-    which process ran what). Processes are spawned with one BLAS thread each, so two workers use
-    two cores, not four. If the caller stops (an error, Ctrl-C, SIGTERM) the workers are
-    terminated at once rather than left to finish their batches."""
+    which process ran what).
+
+    This process is one of the ``workers``: it runs batches itself while the ``workers − 1``
+    spawned processes start (about 1.5 s each to import numpy and scipy) and whenever none of
+    theirs is ready, so start-up costs no idle core. The spawned processes get one BLAS thread
+    each. If the caller stops (an error, Ctrl-C, SIGTERM) they are terminated at once rather
+    than left to finish their batches."""
     size = max(1, -(-len(work) // (workers * _TASKS_PER_WORKER)))
-    batches = [work[i:i + size] for i in range(0, len(work), size)]
+    queue = deque(work[i:i + size] for i in range(0, len(work), size))
+    variants = [s.variant for s in setups]
     saved = {name: os.environ.get(name) for name in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=multiprocessing.get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=start_worker,
-                               initargs=(pickle.dumps(list(variants), protocol=pickle.HIGHEST_PROTOCOL),))
+                               initargs=(pickle.dumps(variants, protocol=pickle.HIGHEST_PROTOCOL),))
+    pending: set = set()
+
+    def refill() -> None:
+        # two batches in flight per spawned process, so none waits for the next; near the end
+        # the last ones stay here, so this process does not wait for a queue it could have run
+        while queue and len(pending) < 2 * (workers - 1) and (len(queue) > len(pending) or not pending):
+            with _stops_deferred():  # the pool spawns its processes on submit
+                pending.add(pool.submit(_worker, queue.popleft()))
+
     finished = False
     try:
-        with _stops_deferred():  # the pool spawns its processes on submit
-            futures = [pool.submit(_worker, batch) for batch in batches]
-        for future in as_completed(futures):
-            yield future.result()
+        refill()
+        while pending or queue:
+            done = {f for f in pending if f.done()}
+            if not done and queue:
+                yield _run_batch(setups, queue.popleft())
+                continue
+            if not done:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                yield future.result()
+            refill()
         finished = True
     finally:
         if not finished:
@@ -293,8 +321,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     keep_paths : bool
         Keep every simulated path of every variant (memory grows with the path count).
     workers : int
-        Local processes that run chunks side by side (each on every workers-th chunk, merged at
-        the end); the numbers do not depend on it. With ``keep_paths`` the run is serial.
+        Local processes that run chunks side by side, this one included (batches of chunks,
+        merged as they finish); the numbers do not depend on it. With ``keep_paths`` the run is
+        serial.
     progress : callable (done_paths, total_paths), optional
         Called once after every finished chunk (e.g. :class:`simulator.terminal.ProgressLine`).
 
@@ -346,12 +375,13 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
             done += summaries[0].paths
             progress(done, paths)
 
-    if workers > 1 and len(work) > 1 and not keep_paths:
-        for part in _in_worker_processes(variants, work, workers):
-            absorb(part)
-    else:
-        for chunk in work:
-            absorb(_run_chunk(setups, chunk, keep_paths))
+    with threadpool_limits(limits=1, user_api="blas"):  # the products are small: extra threads only spin
+        if workers > 1 and len(work) > 1 and not keep_paths:
+            for part in _in_worker_processes(setups, work, workers):
+                absorb(part)
+        else:
+            for chunk in work:
+                absorb(_run_chunk(setups, chunk, keep_paths))
     results = tuple(_result(setup, total, kept_v if keep_paths else None) for setup, total, kept_v in zip(setups, totals, kept))
     return VariantRun(results=results, paired=paired)
 
