@@ -56,6 +56,37 @@ def _in_subprocess(paths: int, chunk: int, scenario: str, *, trace: bool = False
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _variants_cost(paths: int, chunk: int, scenario: str) -> dict:
+    """Seconds of the base and the shipped variants on one draw against one run each (in this process)."""
+    from pathlib import Path as _Path
+
+    import simulator  # noqa: F401  (imports outside the timing)
+    from simulator.allocator import keep_freed_memory
+    from simulator.inputs import resolve
+    from simulator.runner import Variant, run_variants
+    from simulator.scenario import load_scenario
+
+    keep_freed_memory()
+    files = [scenario] + sorted(str(f) for f in (_Path(scenario).parent / "variants").glob("*.toml"))
+    variants = [Variant(resolve(load_scenario(f, paths=paths, chunk_size=chunk))) for f in files]
+    start = time.perf_counter()
+    run_variants(variants)
+    together = time.perf_counter() - start
+    start = time.perf_counter()
+    for v in variants:
+        run_variants([v])
+    return {"k": len(variants), "together": together, "separately": time.perf_counter() - start}
+
+
+def _call_in_subprocess(function: str, *args) -> dict:
+    """``function(*args)`` of this module in a fresh process set up as ``simulate`` sets itself up."""
+    code = ("import json, sys; sys.path.insert(0, %r); from benchmarks import bench_engine; "
+            "print(json.dumps(bench_engine.%s(*%r)))" % (str(REPO), function, args))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+                         env=_command_environment())
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _command_environment() -> dict[str, str]:
     """The environment as ``simulate`` sets it up for itself (one BLAS thread unless chosen)."""
     from simulator.entry import one_blas_thread
@@ -65,10 +96,12 @@ def _command_environment() -> dict[str, str]:
     return env
 
 
-def _whole_command(paths: int, chunk: int, scenario: str, workers: int) -> float:
-    """Wall seconds of ``simulate SCENARIO --no-write --quiet``: imports, run, outside view, table."""
+def _whole_command(paths: int, chunk: int, scenario: str, workers: int | str) -> float:
+    """Wall seconds of ``simulate SCENARIO --no-write --quiet``: imports, run, outside view, table;
+    ``workers`` a count, or ``"dask"`` for ``--dask local``."""
+    backend = ["--dask", "local"] if workers == "dask" else ["--workers", str(workers)]
     argv = [sys.executable, "-m", "simulator", scenario, "--paths", str(paths), "--chunk-size", str(chunk),
-            "--workers", str(workers), "--no-write", "--quiet"]
+            *backend, "--no-write", "--quiet"]
     start = time.perf_counter()
     subprocess.run(argv, capture_output=True, check=True, cwd=REPO, env=dict(os.environ))
     return time.perf_counter() - start
@@ -146,13 +179,25 @@ def main() -> None:
     small_traced = _in_subprocess(max(args.paths // 10, 1), args.chunk_size, args.scenario, trace=True)
     stages = _stages(args.scenario, args.chunk_size)
     commands = {w: _whole_command(args.paths, args.chunk_size, args.scenario, w) for w in sorted({1, cores})}
+    small_command = _whole_command(1000, args.chunk_size, args.scenario, 1)
+    try:
+        import dask.distributed  # noqa: F401
+        on_dask = _whole_command(args.paths, args.chunk_size, args.scenario, "dask")
+    except ImportError:
+        on_dask = None
+    variants = _call_in_subprocess("_variants_cost", max(args.paths // 10, 1), args.chunk_size, args.scenario)
     chunks = args.paths / args.chunk_size
     reference = stages["draws"] * chunks
     print(f"full model, {one['paths']:,} paths, chunk {args.chunk_size:,}, {one['targets']} targets evaluated:")
     print(f"  one process:      {one['seconds']:.2f} s ({one['paths'] / one['seconds'] / 1e6:.2f} M paths/s)")
     print(f"  {cores} worker processes: {many['seconds']:.2f} s (speed-up {one['seconds'] / many['seconds']:.2f})")
     print("  whole command (start-up, run, outside view, table; --no-write): "
-          + ", ".join(f"{seconds:.2f} s with {w} worker{'s' if w > 1 else ''}" for w, seconds in commands.items()))
+          + ", ".join(f"{seconds:.2f} s with {w} worker{'s' if w > 1 else ''}" for w, seconds in commands.items())
+          + ("" if on_dask is None else f", {on_dask:.2f} s with --dask local ({cores} workers)"))
+    print(f"  the whole command at 1,000 paths: {small_command:.2f} s (start-up); aim 1 s")
+    print(f"  {variants['k']} variants on one draw ({max(args.paths // 10, 1):,} paths): {variants['together']:.2f} s "
+          f"together, {variants['separately']:.2f} s as {variants['k']} runs "
+          f"(ratio {variants['together'] / variants['separately']:.2f})")
     print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
           f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
     print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")

@@ -44,6 +44,8 @@ def _run_parser(sub) -> None:
     p.add_argument("--chunk-size", type=int, help="paths held in memory at once (does not change results)")
     p.add_argument("--workers", type=int, help="local worker processes (default: every core from 400,000 paths, "
                    "else 1); never changes a number")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the chunks on a dask.distributed scheduler at ADDRESS "
+                   "(tcp://host:8786), or 'local' for a LocalCluster of this machine; never changes a number")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key, e.g. --set levers.investment_share=0.45 (repeatable)")
     p.add_argument("--out", type=Path, help="output folder (default out/<scenario name>/)")
@@ -100,7 +102,7 @@ def _run(args) -> int:
     started = time.perf_counter()
     workers = args.workers if args.workers is not None else default_workers(inputs.paths)
     try:
-        result = run_variants([Variant(inputs)], progress=progress, workers=workers).results[0]
+        result = run_variants([Variant(inputs)], progress=progress, workers=workers, dask=args.dask).results[0]
     finally:
         progress.close()
     elapsed = time.perf_counter() - started

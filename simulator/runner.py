@@ -307,7 +307,7 @@ def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
 
 
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
-                 keep_paths: bool = False, workers: int = 1,
+                 keep_paths: bool = False, workers: int = 1, dask: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> VariantRun:
     """Run several variants on the same draws: one draw per chunk, every variant on it.
 
@@ -324,8 +324,12 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
         Local processes that run chunks side by side, this one included (batches of chunks,
         merged as they finish); the numbers do not depend on it. With ``keep_paths`` the run is
         serial.
+    dask : str, optional
+        Run the chunks on a ``dask.distributed`` scheduler at this address (``tcp://host:8786``),
+        or on a LocalCluster of this machine's cores (``"local"``) instead (``workers`` is then
+        ignored); the numbers are the same as a local run's (:mod:`simulator.dask_backend`).
     progress : callable (done_paths, total_paths), optional
-        Called once after every finished chunk (e.g. :class:`simulator.terminal.ProgressLine`).
+        Called once after every finished batch of chunks (e.g. :class:`simulator.terminal.ProgressLine`).
 
     Raises
     ------
@@ -376,7 +380,12 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
             progress(done, paths)
 
     with threadpool_limits(limits=1, user_api="blas"):  # the products are small: extra threads only spin
-        if workers > 1 and len(work) > 1 and not keep_paths:
+        if dask is not None and not keep_paths:
+            from .dask_backend import on_dask
+
+            for part in on_dask(variants, work, dask):
+                absorb(part)
+        elif workers > 1 and len(work) > 1 and not keep_paths:
             for part in _in_worker_processes(setups, work, workers):
                 absorb(part)
         else:
@@ -468,7 +477,7 @@ def default_workers(paths: int) -> int:
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,
         levers: dict | None = None, parameters: dict | None = None, workers: int | None = 1,
-        progress: Callable[[int, int], None] | None = None, **settings) -> Result:
+        dask: str | None = None, progress: Callable[[int, int], None] | None = None, **settings) -> Result:
     """Run a scenario and return its result.
 
     Parameters
@@ -487,6 +496,8 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
     workers : int or None
         Local processes running chunks side by side; never changes a number. None: every core
         from 400,000 paths (:func:`default_workers`).
+    dask : str, optional
+        A ``dask.distributed`` scheduler's address, or ``"local"`` (see :func:`run_variants`).
     progress : callable (done_paths, total_paths), optional
         Called once after every finished chunk.
     **settings
@@ -508,5 +519,5 @@ def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ..
         loaded = load_scenario(scenario, overrides=overrides, **settings)
     inputs = resolve(loaded, levers=levers)
     workers = default_workers(inputs.paths) if workers is None else workers
-    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers,
+    return run_variants([Variant(inputs, fixed=parameters)], keep_paths=keep_paths, workers=workers, dask=dask,
                         progress=progress).results[0]

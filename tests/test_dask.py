@@ -1,0 +1,64 @@
+"""The Dask backend gives the numbers of a local run, bit for bit, on a LocalCluster started here."""
+
+import json
+
+import pytest
+from conftest import REPO
+
+import simulator
+from simulator.cli import main
+from simulator.integrity import results_json
+
+distributed = pytest.importorskip("dask.distributed")
+
+BASE = REPO / "scenarios" / "base.toml"
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=40) as cluster:
+        yield cluster.scheduler_address
+
+
+def _json(result) -> str:
+    """results.json as text, less the scenario's hash (it hashes the chunk size asked for)."""
+    out = result.to_dict()
+    out["provenance"].pop("scenario_hash")
+    return results_json(out)
+
+
+def test_dask_results_are_bit_identical_to_local_runs(scheduler):
+    local = _json(simulator.run(BASE, paths=30_000, chunk_size=16_384))
+    assert _json(simulator.run(BASE, paths=30_000, chunk_size=16_384, dask=scheduler)) == local
+    assert _json(simulator.run(BASE, paths=30_000, chunk_size=1_024, dask=scheduler)) == local  # many tasks
+    assert _json(simulator.run(BASE, paths=30_000, chunk_size=100_000, workers=2)) == local
+
+
+def test_variants_on_dask_keep_their_paired_counts(scheduler):
+    from simulator.inputs import resolve
+    from simulator.runner import Variant, run_variants
+    from simulator.scenario import load_scenario
+
+    plan = REPO / "scenarios" / "variants" / "investment_40.toml"
+    variants = [Variant(resolve(load_scenario(f, paths=8_000))) for f in (BASE, plan)]
+    local, remote = run_variants(variants), run_variants(variants, dask=scheduler)
+    assert [_json(r) for r in remote.results] == [_json(r) for r in local.results]
+    assert (remote.paired.both == local.paired.both).all()
+
+
+def test_cli_dask_local_prints_the_local_numbers(capsys):
+    argv = ["scenarios/base.toml", "--paths", "4000", "--no-write", "--quiet", "--format", "json"]
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--dask", "local"]) == 0
+    assert json.loads(capsys.readouterr().out) == local
+
+
+def test_an_unreachable_scheduler_is_one_line_and_status_2(capsys, monkeypatch):
+    from simulator import dask_backend
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", "1s")
+    assert main(["scenarios/base.toml", "--paths", "2000", "--no-write", "--dask", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dask" in err[0] and "cannot reach a dask scheduler" in err[0]
