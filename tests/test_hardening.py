@@ -295,7 +295,10 @@ def test_argument_errors_are_one_line(capsys):
     assert err.count("\n") == 1 and "--paths" in err and "invalid int value" in err
 
 
-def test_run_messages_stay_english_under_lang_vi(capsys):
+def test_run_messages_follow_lang(capsys):
     assert main(["scenarios/base.toml", *SMALL, "--lang", "vi"]) == 0
     out = capsys.readouterr().out
-    assert "Simulated in" in out and "lần mô phỏng" in out
+    assert re.search(r"^Mô phỏng trong \d+,\d\d giây\.$", out, flags=re.M) and "lần mô phỏng" in out
+    assert "Simulated in" not in out and "Outside view" not in out
+    assert main(["scenarios/base.toml", *SMALL]) == 0
+    assert re.search(r"^Simulated in \d+\.\d\d s\.$", capsys.readouterr().out, flags=re.M)
