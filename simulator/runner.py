@@ -30,6 +30,7 @@ from . import __version__
 from .allocator import keep_freed_memory
 from .draws import chunks, draw, neutral
 from .engine import simulate
+from .entry import BLAS_THREAD_VARIABLES
 from .errors import InputError
 from .evaluate import Plan, evaluate, make_plan
 from .inputs import Inputs, evaluated_targets, resolve
@@ -218,7 +219,7 @@ def _worker(batch: list) -> tuple:
     return _run_batch(_WORKER_SETUPS, batch)
 
 
-_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+_ONE_THREAD = {name: "1" for name in BLAS_THREAD_VARIABLES}
 
 #: Tasks per worker process: enough for a live progress line, few enough that sending the
 #: summaries back costs little.
