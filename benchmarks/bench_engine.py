@@ -7,8 +7,11 @@ Usage::
     .venv/bin/python benchmarks/bench_engine.py --paths 200000 --chunk-size 32768
 
 Every timed run is a fresh process started as ``simulate`` starts (the allocator setting of the
-command line, the BLAS threads the environment gives; the workers spawn with one BLAS thread
-each). Reference measured in the same run: the time to draw the chunk's raw variates alone on one
+command line, one BLAS thread unless the environment sets a count, as :mod:`simulator.entry`
+does); the whole command is also timed as a user runs it (``python -m simulator``), with one
+and with every worker, with ``--dask local`` where dask is installed, and at 1,000 paths (its
+start-up). The shipped variants on one draw are timed against one run each. Reference measured
+in the same run: the time to draw the chunk's raw variates alone on one
 core (:func:`simulator.draws.draw`, the irreducible cost of the Monte Carlo), so the ratio
 "model / draws" is comparable across machines. Memory, at two path counts with the same chunk
 size: the peak of what numpy and Python allocate (tracemalloc, in a run of its own) and the peak
