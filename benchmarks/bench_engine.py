@@ -169,6 +169,8 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=1_000_000)
     parser.add_argument("--chunk-size", type=int, default=65_536)
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
+    parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results" / "latest.json",
+                        help="where to write the figures and the machine's description (JSON)")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     from simulator.entry import one_blas_thread
@@ -189,6 +191,8 @@ def main() -> None:
     except ImportError:
         on_dask = None
     variants = _call_in_subprocess("_variants_cost", max(args.paths // 10, 1), args.chunk_size, args.scenario)
+    sizes = {n: _in_subprocess(n, args.chunk_size, args.scenario) for n in (10_000, 100_000) if n < args.paths}
+    sizes[args.paths] = one
     chunks = args.paths / args.chunk_size
     reference = stages["draws"] * chunks
     print(f"full model, {one['paths']:,} paths, chunk {args.chunk_size:,}, {one['targets']} targets evaluated:")
@@ -201,6 +205,8 @@ def main() -> None:
     print(f"  {variants['k']} variants on one draw ({max(args.paths // 10, 1):,} paths): {variants['together']:.2f} s "
           f"together, {variants['separately']:.2f} s as {variants['k']} runs "
           f"(ratio {variants['together'] / variants['separately']:.2f})")
+    print("  paths per second, one process: " + ", ".join(f"{n:,}: {r['paths'] / r['seconds'] / 1e6:.3f} M"
+                                                           for n, r in sizes.items()))
     print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
           f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
     print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")
@@ -211,6 +217,50 @@ def main() -> None:
           f"(ratio {big_traced['traced_mib'] / small_traced['traced_mib']:.2f}; bounded memory keeps it at 1)")
     print(f"peak resident set: {small['peak_mib']:.0f} MiB at {small['paths']:,} paths, {one['peak_mib']:.0f} MiB at "
           f"{one['paths']:,} paths (ratio {one['peak_mib'] / small['peak_mib']:.2f}; includes what the allocator keeps)")
+    figures = {"paths": args.paths, "chunk_size": args.chunk_size, "scenario": str(args.scenario),
+               "one_process_seconds": one["seconds"], "workers": cores, "workers_seconds": many["seconds"],
+               "whole_command_seconds": {str(w): t for w, t in commands.items()}, "dask_local_seconds": on_dask,
+               "whole_command_1000_paths_seconds": small_command, "variants": variants,
+               "paths_per_second": {str(n): r["paths"] / r["seconds"] for n, r in sizes.items()},
+               "draws_reference_seconds": reference, "ratio_to_draws": one["seconds"] / reference,
+               "stage_seconds_per_chunk": stages,
+               "traced_peak_mib": {str(small["paths"]): small_traced["traced_mib"], str(one["paths"]): big_traced["traced_mib"]},
+               "peak_rss_mib": {str(small["paths"]): small["peak_mib"], str(one["paths"]): one["peak_mib"]}}
+    _write_results(args.results, figures)
+    print(f"wrote {args.results}")
+
+
+def _machine() -> dict:
+    """What the figures were measured on."""
+    import platform
+
+    import numpy as np
+
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    except OSError:
+        pass
+    blas = {}
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = {i.get("internal_api", "?"): i.get("num_threads") for i in threadpool_info()}
+    except ImportError:
+        pass
+    return {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "platform": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__, "cpu": cpu,
+            "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "blas_threads_here": blas}
+
+
+def _write_results(path: Path, figures: dict) -> None:
+    """The figures and the machine, written whole or not at all (a temporary file renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps({"machine": _machine(), "figures": figures}, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":
