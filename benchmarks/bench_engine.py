@@ -217,7 +217,7 @@ def main() -> None:
           f"(ratio {big_traced['traced_mib'] / small_traced['traced_mib']:.2f}; bounded memory keeps it at 1)")
     print(f"peak resident set: {small['peak_mib']:.0f} MiB at {small['paths']:,} paths, {one['peak_mib']:.0f} MiB at "
           f"{one['paths']:,} paths (ratio {one['peak_mib'] / small['peak_mib']:.2f}; includes what the allocator keeps)")
-    figures = {"paths": args.paths, "chunk_size": args.chunk_size, "scenario": str(args.scenario),
+    figures = {"paths": args.paths, "chunk_size": args.chunk_size, "scenario": os.path.relpath(args.scenario, REPO),
                "one_process_seconds": one["seconds"], "workers": cores, "workers_seconds": many["seconds"],
                "whole_command_seconds": {str(w): t for w, t in commands.items()}, "dask_local_seconds": on_dask,
                "whole_command_1000_paths_seconds": small_command, "variants": variants,
