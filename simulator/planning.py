@@ -18,14 +18,18 @@ from .runner import Variant, default_workers, run_variants
 from .scenario import load_scenario
 
 
-def add_run_options(p, *, scenario: bool = True) -> None:
-    """The options of ``simulate FILE`` that every planning command takes."""
+def add_run_options(p, *, scenario: bool = True, dask: bool = True) -> None:
+    """The options of ``simulate FILE`` that every planning command takes (``--dask`` where the
+    command's runs can go to a cluster)."""
     if scenario:
         p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/base.toml")
     p.add_argument("--paths", type=int, help="number of Monte Carlo paths")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--chunk-size", type=int, help="paths held in memory at once (does not change results)")
     p.add_argument("--workers", type=int, help="local worker processes (never changes a number)")
+    if dask:
+        p.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local' "
+                       "(never changes a number)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key in every scenario file given (repeatable)")
     p.add_argument("--out", type=Path, help="output folder")
@@ -102,9 +106,10 @@ def _compare(args) -> int:
         raise InputError("the variants cannot be paired (their differences would not be on the same draws): "
                          + "; ".join(problems) + ". Use --unpaired for an unpaired comparison", file=args.scenarios[0])
     if problems:
-        comparison = from_separate_runs([run_variants([Variant(i)], workers=workers).results[0] for i in inputs], files)
+        comparison = from_separate_runs([run_variants([Variant(i)], workers=workers, dask=args.dask).results[0]
+                                         for i in inputs], files)
     else:
-        comparison = from_run(run_variants([Variant(i) for i in inputs], workers=workers), files)
+        comparison = from_run(run_variants([Variant(i) for i in inputs], workers=workers, dask=args.dask), files)
     payload = comparison.to_dict()
     default = Path("out") / ("compare_" + "_vs_".join(comparison.names))
     csv = {"compare_targets.csv": comparison.targets_frame().to_csv(index=False, float_format="%.6g"),
@@ -159,7 +164,7 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
 
 def _solve_parser(sub) -> None:
     p = sub.add_parser("solve", help="what it takes: the lever value at which P(hit) reaches a probability")
-    add_run_options(p)
+    add_run_options(p, dask=False)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--target", help="target id, e.g. 1c")
     which.add_argument("--all", action="store_true", help="the 'what it takes' table: every simulated target")
@@ -321,7 +326,7 @@ def _update(args) -> int:
     inputs = _inputs(args.scenario, args)
     observed = load_observations(args.observed, years=inputs.years)
     run = run_variants([Variant(inputs), Variant(inputs, observed=observed, name=f"{inputs.name}_updated")],
-                       workers=args.workers or default_workers(2 * inputs.paths))
+                       workers=args.workers or default_workers(2 * inputs.paths), dask=args.dask)
     before, after = run.results
     targets = []
     for b, a in zip(before.targets, after.targets):

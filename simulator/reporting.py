@@ -92,7 +92,7 @@ def _sensitivity_parser(sub) -> None:
                                    "baseline, of each tornado run and of the discovery (default 8,192); the Sobol "
                                    "design runs samples × (inputs + 2) rows × --inner shock paths. The analysis "
                                    "runs in one process (--workers changes nothing).")
-    add_run_options(p)
+    add_run_options(p, dask=False)
     _add_sensitivity_options(p, paths_flag="--paths")
 
 
@@ -217,7 +217,7 @@ def _report(args) -> int:
     config = _config(args, args.sensitivity_paths) if args.sensitivity else None
     stage(f"running {inputs.paths:,} paths of {len(variants)} variant(s)")
     workers = args.workers or default_workers(inputs.paths * len(variants))
-    run = run_variants([Variant(v) for v in variants], workers=workers)
+    run = run_variants([Variant(v) for v in variants], workers=workers, dask=args.dask)
     comparison = from_run(run, tuple(v.source_file for v in variants)) if args.compare else None
     sensitivity = None
     if config is not None:

@@ -55,6 +55,15 @@ def test_cli_dask_local_prints_the_local_numbers(capsys):
     assert json.loads(capsys.readouterr().out) == local
 
 
+def test_compare_on_dask_prints_the_local_comparison(scheduler, capsys):
+    argv = ["compare", "scenarios/base.toml", "scenarios/variants/investment_40.toml", "--paths", "4000", "--no-write",
+            "--format", "json"]
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--dask", scheduler]) == 0
+    assert json.loads(capsys.readouterr().out) == local
+
+
 def test_an_unreachable_scheduler_is_one_line_and_status_2(capsys, monkeypatch):
     from simulator import dask_backend
 
