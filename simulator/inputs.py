@@ -139,10 +139,17 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
 
         reference = load_reference(scenario.scenario.outside_view, registry=registry)
     return Inputs(name=scenario.scenario.name, title=scenario.scenario.title, source_file=scenario.source_file,
-                  scenario_hash=hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:16],
+                  scenario_hash=_scenario_hash(scenario),
                   calibration=calibration, satellites=satellites, registry=registry, years=years, contract=contract,
                   levers=resolved, priors=priors, target_options=scenario.target_options, paths=mc.paths,
                   chunk_size=mc.chunk_size, volatility_scale=mc.volatility_scale, outside_view=reference)
+
+
+def _scenario_hash(scenario: Scenario) -> str:
+    """Digest of the scenario as resolved, less the chunk size: it never changes a number, so runs
+    that differ only in it write the same results.json."""
+    text = scenario.model_dump_json(exclude={"montecarlo": {"chunk_size"}})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def resolve_levers(scenario: Scenario, calibration: Calibration, *, horizon: int, api: dict, n_paths: int) -> ResolvedLevers:
