@@ -90,6 +90,26 @@ def _call_in_subprocess(function: str, *args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _planner_report(scenario: str) -> dict:
+    """Wall seconds of a planner's full report: the base and every shipped variant compared with
+    the sensitivity analysis (``simulate report --compare ... --sensitivity``), and the
+    what-it-takes table (``simulate solve --all --lever investment_share``), as a user runs them."""
+    import tempfile
+
+    variants = sorted(str(f) for f in (Path(scenario).parent / "variants").glob("*.toml"))
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, argv in {"report": ["report", scenario, "--compare", *variants, "--sensitivity", "--quiet",
+                                      "--out", str(Path(folder) / "report")],
+                           "solve_all": ["solve", scenario, "--all", "--lever", "investment_share", "--no-write"]}.items():
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "simulator", *argv], capture_output=True, check=True, cwd=REPO,
+                           env=dict(os.environ))
+            out[name] = time.perf_counter() - start
+    out["total"] = sum(out.values())
+    return out
+
+
 def _command_environment() -> dict[str, str]:
     """The environment as ``simulate`` sets it up for itself (one BLAS thread unless chosen)."""
     from simulator.entry import one_blas_thread
@@ -169,6 +189,7 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=1_000_000)
     parser.add_argument("--chunk-size", type=int, default=65_536)
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
+    parser.add_argument("--no-report", action="store_true", help="skip the planner's full report (about a minute)")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results" / "latest.json",
                         help="where to write the figures and the machine's description (JSON)")
     args = parser.parse_args()
@@ -192,6 +213,7 @@ def main() -> None:
         on_dask = None
     variants = _call_in_subprocess("_variants_cost", max(args.paths // 10, 1), args.chunk_size, args.scenario)
     sizes = {n: _in_subprocess(n, args.chunk_size, args.scenario) for n in (10_000, 100_000) if n < args.paths}
+    report = None if args.no_report else _planner_report(args.scenario)
     sizes[args.paths] = one
     chunks = args.paths / args.chunk_size
     reference = stages["draws"] * chunks
@@ -207,6 +229,9 @@ def main() -> None:
           f"(ratio {variants['together'] / variants['separately']:.2f})")
     print("  paths per second, one process: " + ", ".join(f"{n:,}: {r['paths'] / r['seconds'] / 1e6:.3f} M"
                                                            for n, r in sizes.items()))
+    if report is not None:
+        print(f"  a planner's full report (base and variants compared, sensitivity; then solve --all): "
+              f"{report['report']:.1f} s + {report['solve_all']:.1f} s = {report['total']:.1f} s; aim 120 s")
     print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
           f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
     print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")
@@ -220,7 +245,7 @@ def main() -> None:
     figures = {"paths": args.paths, "chunk_size": args.chunk_size, "scenario": os.path.relpath(args.scenario, REPO),
                "one_process_seconds": one["seconds"], "workers": cores, "workers_seconds": many["seconds"],
                "whole_command_seconds": {str(w): t for w, t in commands.items()}, "dask_local_seconds": on_dask,
-               "whole_command_1000_paths_seconds": small_command, "variants": variants,
+               "whole_command_1000_paths_seconds": small_command, "variants": variants, "planner_report_seconds": report,
                "paths_per_second": {str(n): r["paths"] / r["seconds"] for n, r in sizes.items()},
                "draws_reference_seconds": reference, "ratio_to_draws": one["seconds"] / reference,
                "stage_seconds_per_chunk": stages,
