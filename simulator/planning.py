@@ -101,7 +101,7 @@ def _compare(args) -> int:
         if differ:
             problems.append(f"{other.name}: {', '.join(differ)}")
     files = tuple(i.source_file for i in inputs)
-    workers = args.workers or default_workers(first.paths * len(inputs))
+    workers = args.workers or default_workers(first.paths)
     if problems and not args.unpaired:
         raise InputError("the variants cannot be paired (their differences would not be on the same draws): "
                          + "; ".join(problems) + ". Use --unpaired for an unpaired comparison", file=args.scenarios[0])
@@ -187,8 +187,10 @@ def _solve(args) -> int:
     bounds = tuple(args.range) if args.range else None
     names = _names(inputs, args.lang)
     default = Path("out") / f"solve_{inputs.name}"
+    workers = args.workers or default_workers(inputs.paths)
     if args.all:
-        rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid)
+        rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid,
+                         workers=workers)
         lo, hi = lever_range(args.lever, bounds)
         payload = {"lever": args.lever, "probability": args.probability, "lever_range": [lo, hi], "grid": args.grid,
                    "paths": inputs.paths, "targets": rows}
@@ -214,7 +216,7 @@ def _solve(args) -> int:
         lo, hi = lever_range(args.lever, bounds)
         surface = frontier(inputs, target_id=args.target, levers=(args.lever, args.frontier),
                            grids=(np.linspace(lo, hi, args.grid), np.linspace(lo2, hi2, args.grid)),
-                           probability=args.probability)
+                           probability=args.probability, workers=workers)
         payload["frontier"] = surface
         files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
         text += "\n\n" + render_frontier(surface)
@@ -326,7 +328,7 @@ def _update(args) -> int:
     inputs = _inputs(args.scenario, args)
     observed = load_observations(args.observed, years=inputs.years)
     run = run_variants([Variant(inputs), Variant(inputs, observed=observed, name=f"{inputs.name}_updated")],
-                       workers=args.workers or default_workers(2 * inputs.paths), dask=args.dask)
+                       workers=args.workers or default_workers(inputs.paths), dask=args.dask)
     before, after = run.results
     targets = []
     for b, a in zip(before.targets, after.targets):

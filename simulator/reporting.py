@@ -216,7 +216,7 @@ def _report(args) -> int:
     variants = [inputs] + [_inputs(path, args, paths=args.paths) for path in args.compare]
     config = _config(args, args.sensitivity_paths) if args.sensitivity else None
     stage(f"running {inputs.paths:,} paths of {len(variants)} variant(s)")
-    workers = args.workers or default_workers(inputs.paths * len(variants))
+    workers = args.workers or default_workers(inputs.paths)
     run = run_variants([Variant(v) for v in variants], workers=workers, dask=args.dask)
     comparison = from_run(run, tuple(v.source_file for v in variants)) if args.compare else None
     sensitivity = None

@@ -194,3 +194,12 @@ def test_audit_cli_exit_status_and_json(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["exit_status"] == 1 and payload["inconsistent"] >= 1
     assert {"name", "identity", "targets", "status", "message", "values"} <= set(payload["checks"][0])
+
+
+def test_solve_all_on_two_workers_gives_the_same_table(capsys):
+    argv = ["solve", "scenarios/base.toml", "--all", "--lever", "investment_share", "--grid", "3", "--paths", "20000",
+            "--chunk-size", "8192", "--no-write", "--format", "json"]
+    assert main(argv + ["--workers", "1"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--workers", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == one
