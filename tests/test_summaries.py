@@ -57,3 +57,22 @@ def test_wilson_interval_hand_values():
     assert low == pytest.approx(0.5 - half) and high == pytest.approx(0.5 + half)
     assert wilson_interval(0, 100) == pytest.approx((0.0, z * z / 100 / (1 + z * z / 100)))
     assert wilson_interval(100, 100)[1] == 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 3000), st.sampled_from(sorted(SCALES)), st.integers(0, 2**32 - 1))
+def test_a_histogram_survives_pickling_exactly(n_series, n_values, scale, seed):
+    """Workers send their histograms sparse (positions and counts): the copy is the same histogram."""
+    import pickle
+
+    rng = np.random.default_rng(seed)
+    histogram = Histogram(scale, np.full(n_series, 2.0))
+    values = rng.normal(0.3, 0.5, (n_values, n_series))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    histogram.add(values)
+    copy = pickle.loads(pickle.dumps(histogram))
+    assert copy.counts.dtype == np.int64 and copy.counts.shape == histogram.counts.shape
+    np.testing.assert_array_equal(copy.counts, histogram.counts)
+    np.testing.assert_array_equal(copy.low, histogram.low)
+    np.testing.assert_array_equal(copy.high, histogram.high)
+    assert copy.scale == histogram.scale and np.array_equal(copy.ref, histogram.ref)
