@@ -20,10 +20,6 @@ from .errors import InputError
 #: What each worker process has set up: payload digest → setups (one run at a time is kept).
 _WORKER_SETUPS: dict[str, list] = {}
 
-#: Tasks per worker: enough for a live progress line and for balance, few enough that sending
-#: the summaries back costs little.
-TASKS_PER_WORKER = 8
-
 #: How long to try to reach a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = "10s"
 
@@ -70,10 +66,12 @@ def on_dask(variants, work: list, address: str):
     cluster at ``address`` finishes it; the client (and a local cluster) close on the way out."""
     from dask.distributed import as_completed
 
+    from .runner import _TASKS_PER_WORKER
+
     client, cluster = _client(address)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        size = max(1, -(-len(work) // (n_workers * TASKS_PER_WORKER)))
+        size = max(1, -(-len(work) // (n_workers * _TASKS_PER_WORKER)))
         batches = [work[i:i + size] for i in range(0, len(work), size)]
         payload = pickle.dumps(list(variants), protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(payload).hexdigest()
