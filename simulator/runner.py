@@ -162,9 +162,7 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
     contract = setups[0].variant.inputs.contract
     draws = draw(contract, chunk)
     start, stop = draws.first_path, draws.first_path + draws.n_paths
-    if into is None:
-        into = ([s.empty() for s in setups], PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids))
-    summaries, paired = into
+    summaries, paired = _empty_counts(setups) if into is None else into
     hits, kept, misses = [], [], []
     for setup, summary in zip(setups, summaries):
         v = setup.variant
@@ -204,10 +202,14 @@ def _start_worker(variants_pickle: bytes) -> None:
     _WORKER_SETUPS[:] = [_Setup(v) for v in pickle.loads(variants_pickle)]
 
 
+def _empty_counts(setups: list[_Setup]) -> tuple[list[Summary], PairedCounts]:
+    """One empty summary per variant and empty paired counts of the variants."""
+    return [s.empty() for s in setups], PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
+
+
 def _run_batch(setups: list[_Setup], batch: list) -> tuple:
     """A batch of chunks, merged into one summary per variant (as :func:`_run_chunk` returns)."""
-    totals = [s.empty() for s in setups]
-    paired = PairedCounts(tuple(s.variant.label for s in setups), setups[0].plan.ids)
+    totals, paired = _empty_counts(setups)
     worst = [0.0] * len(setups)
     for chunk in batch:
         _, _, _, misses = _run_chunk(setups, chunk, False, into=(totals, paired))
@@ -359,8 +361,7 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
     if len(set(names)) != len(names):
         raise InputError(f"variant names must differ, got {', '.join(names)}", file=variants[-1].inputs.source_file,
                          key="scenario.name")
-    totals = [s.empty() for s in setups]
-    paired = PairedCounts(names, setups[0].plan.ids)
+    totals, paired = _empty_counts(setups)
     kept: list[list] = [[] for _ in setups]
     work = chunks(paths, first.contract.block_size, chunk_size)
 

@@ -88,7 +88,7 @@ class Histogram:
 
     def __getstate__(self) -> dict:
         # What travels between processes: about nine bins in ten are empty, so the counts go as
-        # (shape, positions, counts), a seventh of the dense array (a worker's task sends one
+        # (shape, positions, counts), a sixth of the dense array's bytes (a worker's task sends one
         # histogram per series and variant)
         state = dict(self.__dict__)
         flat = self.counts.ravel()
