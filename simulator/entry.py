@@ -31,24 +31,36 @@ def raise_terminated(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     one_blas_thread()
-    previous = signal.signal(signal.SIGTERM, raise_terminated) if threading.current_thread() is threading.main_thread() else None
+    if threading.current_thread() is not threading.main_thread():
+        from .cli import main as cli_main
+
+        return cli_main(argv)
+    # While the libraries load, a signal ends the process from its handler: nothing is open yet,
+    # and an exception raised inside a library's import could be swallowed by it (the run would
+    # then go on). A Ctrl-C the process inherited as ignored (a background job) stays ignored.
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _stop_while_loading)
+    previous_term = signal.signal(signal.SIGTERM, _stop_while_loading)
     try:
-        try:
-            from .cli import main as cli_main
-        except KeyboardInterrupt:
-            _stopped("interrupted", 130)
-        except Terminated:
-            _stopped("terminated", 143)
+        from .cli import main as cli_main
+
+        if previous_int is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, raise_terminated)
         return cli_main(argv)  # handles both signals from here on
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _stop_while_loading(signum, frame) -> None:
+    if signum == signal.SIGINT:
+        _stopped("interrupted", 130)
+    _stopped("terminated", 143)
 
 
 def _stopped(message: str, status: int) -> None:
-    """End the process at once with one line. Nothing is open yet; and Python, had a Ctrl-C
-    landed in code an extension module runs through the C API while it loads, would end the
-    process by SIGINT on the way out instead of with ``status``."""
+    """End the process at once with one line (nothing is open yet)."""
     print(f"simulate: {message}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
