@@ -174,8 +174,10 @@ def evaluate(plan: Plan, series: dict[str, np.ndarray], prior_hits: np.ndarray) 
     prior_hits : bool array (paths, k)
     """
     n = prior_hits.shape[0]
-    values = np.full((n, len(plan.targets)), np.nan)
-    hits = np.empty((n, len(plan.targets)), dtype=bool)
+    # target-major in memory, (paths, T) in use: each target's column is contiguous for its
+    # histogram and written in one pass
+    values = np.full((len(plan.targets), n), np.nan).T
+    hits = np.empty((len(plan.targets), n), dtype=bool).T
     for j, t in enumerate(plan.targets):
         if t.method is Method.PRIOR:
             hits[:, j] = prior_hits[:, plan.prior_column[t.id]]

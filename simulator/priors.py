@@ -103,6 +103,8 @@ def prior_hits(priors: PriorSet, draws: "Draws") -> np.ndarray:
     rho = priors.correlation
     latent = np.sqrt(rho) * draws.prior_common + np.sqrt(1.0 - rho) * draws.prior_own  # (k, paths)
     # Φ(x) < p  ⇔  x < Φ⁻¹(p): one quantile per target, not one Φ per path and target
-    threshold = np.where(np.isnan(priors.probability)[:, None], ndtri(draws.prior_probability),
-                         ndtri(priors.probability)[:, None])
-    return (latent < threshold).T
+    fixed = ~np.isnan(priors.probability)
+    hits = np.empty((k, n), dtype=bool)
+    hits[fixed] = latent[fixed] < ndtri(priors.probability[fixed])[:, None]
+    hits[~fixed] = latent[~fixed] < ndtri(draws.prior_probability[~fixed])
+    return hits.T

@@ -67,14 +67,19 @@ class Histogram:
         values = np.asarray(values, dtype=float)
         self.low = np.fmin(self.low, np.fmin.reduce(values, axis=0))
         self.high = np.fmax(self.high, np.fmax.reduce(values, axis=0))
+        # One single-precision array, transformed in place: each step is one pass over memory
+        # (the run's summaries are bound by these passes), in the same order of operations as
+        # the formula, so the bins do not depend on how it is evaluated.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if self.scale == "log":
-                x = np.log(values.astype(np.float32)) - np.log(self.ref).astype(np.float32)
+                position = np.log(values, dtype=np.float32)
+                position -= np.log(self.ref).astype(np.float32)
             else:
-                x = values.astype(np.float32)
-            # Bin position shifted by one so that the underflow bin is 0: after the clip every
-            # position is >= 0, where truncation toward zero is the floor.
-            position = (x - np.float32(lo)) * np.float32(bins / (hi - lo))
+                position = values.astype(np.float32)
+            position -= np.float32(lo)
+            position *= np.float32(bins / (hi - lo))
+        # shifted by one so that the underflow bin is 0: after the clip every position is >= 0,
+        # where truncation toward zero is the floor
         position += np.float32(1.0)
         nan = np.isnan(position) if np.isnan(position.min()) else None
         if nan is not None:
@@ -83,8 +88,9 @@ class Histogram:
         index = position.astype(np.int64)
         if nan is not None:
             index[nan] = bins + 2
-        index += np.arange(x.shape[1]) * width
-        self.counts += np.bincount(index.ravel(order="K"), minlength=width * x.shape[1]).reshape(x.shape[1], width)
+        # one count per series: a series' values are contiguous in the engine's layout
+        for column, counts in zip(index.T, self.counts):
+            counts += np.bincount(column, minlength=width)
 
     def __getstate__(self) -> dict:
         # What travels between processes: about nine bins in ten are empty, so the counts go as
