@@ -3,8 +3,8 @@ ratios, never fails on timing.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_engine.py                 # 1,000,000 paths of scenarios/base.toml
-    .venv/bin/python benchmarks/bench_engine.py --paths 200000 --chunk-size 32768
+    .venv/bin/python -m benchmarks                              # 1,000,000 paths of scenarios/base.toml
+    .venv/bin/python benchmarks/bench_engine.py --paths 200000 --chunk-size 32768 --largest 0 --no-report
 
 Every timed run is a fresh process started as ``simulate`` starts (the allocator setting of the
 command line, one BLAS thread unless the environment sets a count, as :mod:`simulator.entry`
@@ -13,9 +13,13 @@ and with every worker, with ``--dask local`` where dask is installed, and at 1,0
 start-up). The shipped variants on one draw are timed against one run each. Reference measured
 in the same run: the time to draw the chunk's raw variates alone on one
 core (:func:`simulator.draws.draw`, the irreducible cost of the Monte Carlo), so the ratio
-"model / draws" is comparable across machines. Memory, at two path counts with the same chunk
-size: the peak of what numpy and Python allocate (tracemalloc, in a run of its own) and the peak
-resident set. Bounded memory means the two traced peaks are equal.
+"model / draws" is comparable across machines. Each stage of one chunk is timed on its own
+(histograms and joint counts apart), and chunk sizes are compared. Baseline: the same model
+run one path at a time (the engine's functions on one-path arrays). Memory, at two path counts
+with the same chunk size: the peak of what numpy and Python allocate (tracemalloc, in a run of
+its own) and the peak resident set; bounded memory means the two traced peaks are equal. The
+largest run (10 million paths by default, on every core) gives paths/s and the resident set at
+that scale.
 """
 
 from __future__ import annotations
@@ -145,12 +149,11 @@ def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
 
     from simulator import draws
     from simulator.allocator import keep_freed_memory
-    from simulator.engine import derived_values, parameter_values, _core
+    from simulator.engine import _core, path_values
     from simulator.evaluate import evaluate
     from simulator.inputs import resolve
-    from simulator.priors import prior_hits
     from simulator.runner import Variant, _Setup
-    from simulator.satellites.engine import satellite_parameter_values, simulate_satellites
+    from simulator.satellites.engine import simulate_satellites
     from simulator.scenario import load_scenario
 
     np.seterr(all="ignore")
@@ -160,27 +163,76 @@ def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
     out = {}
     out["draws"], drawn = _best(lambda: draws.draw(inputs.contract, chunk))
     base = {name: v.value for name, v in inputs.calibration.base.items()}
-
-    def parameters():
-        params = parameter_values(inputs, drawn)
-        params.update(derived_values(params, base))
-        return params
-
-    out["parameters"], params = _best(parameters)
+    out["parameters and prior hits"], values = _best(lambda: path_values(inputs, drawn))
+    params = dict(values.parameters)
     out["core model"], core = _best(lambda: _core(inputs, params, base, drawn, inputs.levers))
-    sat_params = satellite_parameter_values(inputs, drawn)
-    out["satellite models"], sat = _best(lambda: simulate_satellites(inputs.satellites, core, sat_params, drawn,
-                                                                     volatility_scale=inputs.volatility_scale))
-    out["prior targets"], hits = _best(lambda: prior_hits(inputs.priors, drawn))
+    out["satellite models"], sat = _best(lambda: simulate_satellites(
+        inputs.satellites, core, values.satellite_parameters, drawn, volatility_scale=inputs.volatility_scale))
     setup = _Setup(Variant(inputs))
     series = {**core, **sat}
-    out["evaluation"], evaluation = _best(lambda: evaluate(setup.plan, series, hits))
+    out["evaluation"], evaluation = _best(lambda: evaluate(setup.plan, series, values.prior_hits))
+    summary = setup.empty()
 
-    def summarise():
-        summary = setup.empty()
-        summary.add(evaluation, series)
+    def histograms():
+        for j, target_id in enumerate(summary.ids):
+            histogram = summary.target_histograms.get(target_id)
+            if histogram is not None:
+                histogram.add(evaluation.values[:, j:j + 1])
+        for m, histogram in summary.series_histograms.items():
+            histogram.add(series[m])
 
-    out["summaries"], _ = _best(summarise)
+    out["histograms"], _ = _best(histograms)
+    out["joint counts"], _ = _best(lambda: summary.joint.add(evaluation.hits))
+    return out
+
+
+def _summary_megabytes(scenario: str) -> float:
+    """MB of integer counts one variant's summary holds (fixed whatever the path count)."""
+    from simulator.inputs import resolve
+    from simulator.runner import Variant, _Setup
+    from simulator.scenario import load_scenario
+
+    summary = _Setup(Variant(resolve(load_scenario(scenario)))).empty()
+    histograms = [*summary.target_histograms.values(), *summary.series_histograms.values()]
+    arrays = [a for h in histograms for a in (h.counts, h.low, h.high, h.ref)] + [summary.joint.cohits, summary.hits]
+    return sum(a.nbytes for a in arrays) / 1e6
+
+
+def _per_path_loop(scenario: str, paths: int) -> dict:
+    """The same model run one path at a time: the engine's functions, the evaluation and the
+    summaries called once per path (numpy on one-path arrays), the cost of looping over paths
+    instead of vectorising across them. Seconds for ``paths`` paths, in this process."""
+    from simulator.allocator import keep_freed_memory
+    from simulator.draws import chunks, draw
+    from simulator.engine import simulate
+    from simulator.evaluate import evaluate
+    from simulator.inputs import resolve
+    from simulator.runner import Variant, _Setup
+    from simulator.scenario import load_scenario
+
+    import numpy as np
+
+    np.seterr(all="ignore")
+    keep_freed_memory()
+    inputs = resolve(load_scenario(scenario))
+    setup = _Setup(Variant(inputs))
+    drawn = draw(inputs.contract, chunks(paths, inputs.contract.block_size, paths)[0])
+    summary = setup.empty()
+    start = time.perf_counter()
+    for i in range(paths):
+        one = drawn.take(np.array([i]))
+        outcomes = simulate(inputs, one, inputs.levers)
+        summary.add(evaluate(setup.plan, outcomes.series, outcomes.prior_hits), outcomes.series)
+    return {"paths": paths, "seconds": time.perf_counter() - start}
+
+
+def _chunk_sizes(scenario: str, paths: int, sizes: tuple[int, ...]) -> dict[str, dict]:
+    """Seconds per million paths and peak traced memory of one process at each chunk size."""
+    out = {}
+    for size in sizes:
+        timed = _in_subprocess(paths, size, scenario)
+        traced = _in_subprocess(paths, size, scenario, trace=True)
+        out[str(size)] = {"seconds_per_million": timed["seconds"] / paths * 1e6, "traced_peak_mib": traced["traced_mib"]}
     return out
 
 
@@ -190,6 +242,10 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=65_536)
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
     parser.add_argument("--no-report", action="store_true", help="skip the planner's full report (about a minute)")
+    parser.add_argument("--largest", type=int, default=10_000_000,
+                        help="paths of the largest run, on every core, for its paths/s and peak memory (0: skip; "
+                             "10 million take about 1.5 minutes on two cores)")
+    parser.add_argument("--loop-paths", type=int, default=300, help="paths of the one-path-at-a-time baseline")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results" / "latest.json",
                         help="where to write the figures and the machine's description (JSON)")
     args = parser.parse_args()
@@ -214,6 +270,11 @@ def main() -> None:
     variants = _call_in_subprocess("_variants_cost", max(args.paths // 10, 1), args.chunk_size, args.scenario)
     sizes = {n: _in_subprocess(n, args.chunk_size, args.scenario) for n in (10_000, 100_000) if n < args.paths}
     report = None if args.no_report else _planner_report(args.scenario)
+    largest = (_in_subprocess(args.largest, args.chunk_size, args.scenario, workers=cores)
+               if args.largest > args.paths else None)
+    loop = _call_in_subprocess("_per_path_loop", args.scenario, args.loop_paths)
+    chunk_sweep = _chunk_sizes(args.scenario, 4 * 65_536, (16_384, 32_768, 65_536))
+    summary_mb = _summary_megabytes(args.scenario)
     sizes[args.paths] = one
     chunks = args.paths / args.chunk_size
     reference = stages["draws"] * chunks
@@ -229,14 +290,25 @@ def main() -> None:
           f"(ratio {variants['together'] / variants['separately']:.2f})")
     print("  paths per second, one process: " + ", ".join(f"{n:,}: {r['paths'] / r['seconds'] / 1e6:.3f} M"
                                                            for n, r in sizes.items()))
+    if largest is not None:
+        print(f"  {largest['paths']:,} paths on {cores} workers: {largest['seconds']:.1f} s "
+              f"({largest['paths'] / largest['seconds'] / 1e6:.3f} M paths/s), peak resident set of this process "
+              f"{largest['peak_mib']:.0f} MiB")
+    loop_rate = loop["paths"] / loop["seconds"]
+    print(f"  baseline, the same model one path at a time ({loop['paths']} paths): {loop_rate:,.0f} paths/s; "
+          f"vectorised one process is {one['paths'] / one['seconds'] / loop_rate:,.0f}× faster")
     if report is not None:
         print(f"  a planner's full report (base and variants compared, sensitivity; then solve --all): "
               f"{report['report']:.1f} s + {report['solve_all']:.1f} s = {report['total']:.1f} s; aim 120 s")
     print(f"reference: the run's raw draws alone on one core: {reference:.2f} s "
           f"({stages['draws']:.3f} s per chunk × {chunks:.1f} chunks)")
     print(f"ratio one process / draws: {one['seconds'] / reference:.2f}; aim 1.5")
-    print(f"one chunk of {args.chunk_size:,} paths, seconds by stage: "
-          + ", ".join(f"{name} {seconds:.3f}" for name, seconds in stages.items()))
+    total = sum(stages.values())
+    print(f"one chunk of {args.chunk_size:,} paths, seconds by stage (share): "
+          + ", ".join(f"{name} {seconds:.3f} ({seconds / total:.0%})" for name, seconds in stages.items()))
+    print("chunk size: " + ", ".join(f"{int(k):,} paths {v['seconds_per_million']:.2f} s per million, peak "
+                                     f"{v['traced_peak_mib']:.0f} MiB" for k, v in chunk_sweep.items()))
+    print(f"summaries: {summary_mb:.1f} MB of counts per variant, whatever the path count (aim ≤ 64 MB)")
     print(f"peak allocated (tracemalloc): {small_traced['traced_mib']:.0f} MiB at {small['paths']:,} paths, "
           f"{big_traced['traced_mib']:.0f} MiB at {one['paths']:,} paths "
           f"(ratio {big_traced['traced_mib'] / small_traced['traced_mib']:.2f}; bounded memory keeps it at 1)")
@@ -248,7 +320,8 @@ def main() -> None:
                "whole_command_1000_paths_seconds": small_command, "variants": variants, "planner_report_seconds": report,
                "paths_per_second": {str(n): r["paths"] / r["seconds"] for n, r in sizes.items()},
                "draws_reference_seconds": reference, "ratio_to_draws": one["seconds"] / reference,
-               "stage_seconds_per_chunk": stages,
+               "stage_seconds_per_chunk": stages, "chunk_sizes": chunk_sweep, "summary_mb_per_variant": summary_mb,
+               "largest": largest, "per_path_loop": {**loop, "paths_per_second": loop_rate},
                "traced_peak_mib": {str(small["paths"]): small_traced["traced_mib"], str(one["paths"]): big_traced["traced_mib"]},
                "peak_rss_mib": {str(small["paths"]): small["peak_mib"], str(one["paths"]): one["peak_mib"]}}
     _write_results(args.results, figures)

@@ -66,13 +66,12 @@ def on_dask(variants, work: list, address: str):
     cluster at ``address`` finishes it; the client (and a local cluster) close on the way out."""
     from dask.distributed import as_completed
 
-    from .runner import _TASKS_PER_WORKER
+    from .runner import _batches, _tapered
 
     client, cluster = _client(address)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        size = max(1, -(-len(work) // (n_workers * _TASKS_PER_WORKER)))
-        batches = [work[i:i + size] for i in range(0, len(work), size)]
+        batches = _tapered(_batches(work, n_workers), n_workers)
         payload = pickle.dumps(list(variants), protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(payload).hexdigest()
         [shared] = client.scatter([payload], broadcast=True)

@@ -134,8 +134,37 @@ def _rows(params: dict, names: tuple[str, ...]) -> np.ndarray:
     return np.array(values)[:, None]
 
 
+@dataclass(frozen=True)
+class PathValues:
+    """What each path's draws give before any lever acts: the values of the core parameters
+    (drawn, fixed and derived), of the satellite parameters, and the prior targets' hits.
+
+    Variants that differ only in their levers have the same values on the same draws, so the
+    runner computes them once per chunk for all of them (:func:`path_values`)."""
+
+    parameters: dict[str, float | np.ndarray]
+    satellite_parameters: dict[str, float | np.ndarray] | None
+    prior_hits: np.ndarray
+
+    def take(self, paths: np.ndarray) -> "PathValues":
+        """The values of some of the paths (indices), as :meth:`simulator.draws.Draws.take`."""
+        def cut(values):
+            return None if values is None else {k: (v[paths] if np.ndim(v) else v) for k, v in values.items()}
+        return PathValues(cut(self.parameters), cut(self.satellite_parameters), self.prior_hits[paths])
+
+
+def path_values(inputs: Inputs, draws: Draws, *, fixed: dict | None = None) -> PathValues:
+    """The :class:`PathValues` of the draws' paths under the inputs' calibration (``fixed`` as in
+    :func:`parameter_values`)."""
+    params = parameter_values(inputs, draws, fixed=fixed)
+    base = {name: v.value for name, v in inputs.calibration.base.items()}
+    params.update(derived_values(params, base))
+    satellite = satellite_parameter_values(inputs, draws) if inputs.satellites is not None else None
+    return PathValues(params, satellite, prior_hits(inputs.priors, draws))
+
+
 def simulate(inputs: Inputs, draws: Draws, levers: ResolvedLevers | None = None, *,
-             fixed: dict | None = None) -> Outcomes:
+             fixed: dict | None = None, values: PathValues | None = None) -> Outcomes:
     """Run the model over the paths of one set of draws.
 
     Parameters
@@ -147,22 +176,25 @@ def simulate(inputs: Inputs, draws: Draws, levers: ResolvedLevers | None = None,
         The levers of these paths (per-path arrays already cut to them); default ``inputs.levers``.
     fixed : dict, optional
         Primitive parameters fixed to given values (float or array (paths,)) instead of drawn.
+    values : PathValues, optional
+        The paths' values from :func:`path_values` with the same inputs, draws and ``fixed``
+        (computed here when not given).
 
     Returns
     -------
     Outcomes
     """
     levers = inputs.levers if levers is None else levers
-    params = parameter_values(inputs, draws, fixed=fixed)
+    values = path_values(inputs, draws, fixed=fixed) if values is None else values
+    params = dict(values.parameters)
     base = {name: v.value for name, v in inputs.calibration.base.items()}
-    params.update(derived_values(params, base))
     series = _core(inputs, params, base, draws, levers)
     if inputs.satellites is not None:
-        sat_params = satellite_parameter_values(inputs, draws)
+        sat_params = values.satellite_parameters
         series.update(simulate_satellites(inputs.satellites, series, sat_params, draws,
                                           volatility_scale=inputs.volatility_scale))
         params.update({f"sat.{k}": v for k, v in sat_params.items() if np.ndim(v)})
-    return Outcomes(series=series, prior_hits=prior_hits(inputs.priors, draws), parameters=params)
+    return Outcomes(series=series, prior_hits=values.prior_hits, parameters=params)
 
 
 def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) -> dict[str, np.ndarray]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads where a table is asked for: a run (and a worker process) never needs it
+    import pandas as pd
 
 from .evaluate import effective_bounds, wilson_interval
 from .joint import JointSummary
@@ -154,6 +157,7 @@ class Result:
 
         Raises KeyError naming the evaluated targets if ``given`` is not one of them.
         """
+        import pandas as pd
         j = self.joint
         conditional = j.conditional(given)
         hits_given = int(j.cohits[j._i(given), j._i(given)])
@@ -163,14 +167,17 @@ class Result:
 
     def correlation_frame(self) -> pd.DataFrame:
         """Correlation matrix of the hit indicators (evaluated targets × evaluated targets)."""
+        import pandas as pd
         return pd.DataFrame(self.joint.correlation(), index=list(self.joint.ids), columns=list(self.joint.ids))
 
     def cohits_frame(self) -> pd.DataFrame:
         """Paths hitting both targets (the diagonal: hits of each)."""
+        import pandas as pd
         return pd.DataFrame(self.joint.cohits, index=list(self.joint.ids), columns=list(self.joint.ids))
 
     def groups_frame(self) -> pd.DataFrame:
         """P(at least k of the group's n targets), one row per group and k; k = n is P(all)."""
+        import pandas as pd
         rows = []
         for g in self.joint.group_table():
             for k, p in enumerate(g["p_at_least"]):
@@ -203,6 +210,7 @@ class Result:
         low end of a ``between`` range whose high end is ``threshold_high`` (NaN otherwise); the
         same for ``effective_threshold`` and ``effective_threshold_high``.
         """
+        import pandas as pd
         rows = []
         for t in self.targets:
             row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
@@ -230,6 +238,7 @@ class Result:
         ``units="report"`` (default) shows shares and rates in percent, as :meth:`targets_frame`
         and the registry do; ``units="engine"`` keeps the engine's fractions.
         """
+        import pandas as pd
         if units not in ("report", "engine"):
             raise ValueError(f"units must be 'report' or 'engine', got {units!r}")
         rows = []

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from . import __version__
 from .allocator import keep_freed_memory
 from .draws import chunks, draw, neutral
-from .engine import simulate
+from .engine import PathValues, path_values, simulate
 from .entry import BLAS_THREAD_VARIABLES
 from .errors import InputError
 from .evaluate import Plan, evaluate, make_plan
@@ -63,6 +63,9 @@ class Variant:
         Default ``inputs.name``.
     observed : tuple of simulator.nowcast.Observation
         Published values the variant's paths are conditioned on (``simulate update``).
+    counts_only : bool
+        Count hits only, no quantiles (runs that need P(hit) alone, such as the lever grid of
+        ``solve --all``); a run of such variants returns their paired counts and no results.
     """
 
     inputs: Inputs
@@ -70,6 +73,7 @@ class Variant:
     fixed: dict | None = None
     name: str | None = None
     observed: tuple = ()
+    counts_only: bool = False
 
     @property
     def label(self) -> str:
@@ -87,13 +91,15 @@ class VariantRun:
     Attributes
     ----------
     results : tuple of Result
-        One per variant, in the order given.
+        One per variant, in the order given (none when the variants count hits only).
     paired : PairedCounts
         Paths hit by both variants of every pair, per target (common ids of all variants).
+    paths : int
     """
 
     results: tuple[Result, ...]
     paired: PairedCounts
+    paths: int
 
 
 def _groups(targets) -> dict[str, tuple[str, ...]]:
@@ -147,10 +153,24 @@ class _Setup:
         self.reference_series = {m: reference.series[m][0] for m in self.simulated}
         self.groups = _groups(self.targets)
         self.worst_miss = 0.0  # largest relative gap to a published value left by the conditioning
+        self.values_key = None if variant.fixed or variant.observed else _values_key(inputs)
 
     def empty(self) -> Summary:
         return Summary.empty(self.plan, reference_values=self.reference_values, reference_series=self.reference_series,
-                             series_scales=self.scales, groups=self.groups)
+                             series_scales=self.scales, groups=self.groups, histograms=not self.variant.counts_only)
+
+
+def _values_key(inputs: Inputs) -> tuple:
+    """Everything :func:`simulator.engine.path_values` reads besides the draws: variants with equal
+    keys have the same values on the same paths (most variants change levers only)."""
+    def numbers(entries: dict) -> tuple:
+        return tuple((name, v.value, v.se, v.lower, v.upper) for name, v in sorted(entries.items()))
+    satellites = inputs.satellites
+    priors = inputs.priors
+    return (numbers(inputs.calibration.parameters), numbers(inputs.calibration.base),
+            None if satellites is None else (numbers(satellites.parameters), numbers(satellites.base)),
+            inputs.volatility_scale, priors.ids, priors.probability.tobytes(), priors.alpha.tobytes(),
+            priors.beta.tobytes(), priors.correlation)
 
 
 def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None = None):
@@ -164,6 +184,7 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
     start, stop = draws.first_path, draws.first_path + draws.n_paths
     summaries, paired = _empty_counts(setups) if into is None else into
     hits, kept, misses = [], [], []
+    shared: dict[tuple, PathValues] = {}  # one computation of the paths' values per calibration
     for setup, summary in zip(setups, summaries):
         v = setup.variant
         levers = v.resolved_levers.for_paths(start, stop)
@@ -174,7 +195,12 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
                                  file="argument parameters")
             drawn, miss = condition(v.inputs, draws, levers, v.observed)
         misses.append(miss)
-        outcomes = simulate(v.inputs, drawn, levers, fixed=_fixed_for(v.fixed, start, stop))
+        values = None
+        if setup.values_key is not None:
+            values = shared.get(setup.values_key)
+            if values is None:
+                values = shared[setup.values_key] = path_values(v.inputs, drawn)
+        outcomes = simulate(v.inputs, drawn, levers, fixed=_fixed_for(v.fixed, start, stop), values=values)
         evaluation = evaluate(setup.plan, outcomes.series, outcomes.prior_hits)
         summary.add(evaluation, outcomes.series)
         hits.append(evaluation.hits)
@@ -256,6 +282,25 @@ def _stops_deferred():
             signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
 
 
+def _batches(work: list, workers: int) -> list[list]:
+    """The chunks in batches (one task each), about :data:`_TASKS_PER_WORKER` per worker."""
+    size = max(1, -(-len(work) // (workers * _TASKS_PER_WORKER)))
+    return [work[i:i + size] for i in range(0, len(work), size)]
+
+
+def _tapered(batches: list[list], workers: int) -> list[list]:
+    """The same blocks with the last ``2 × workers`` batches cut into batches of a quarter chunk
+    (whole blocks): a process that finishes first then waits for a small batch, not a whole
+    chunk (a chunk of 65,536 paths takes about a second). Results do not depend on the cut."""
+    tail = 2 * workers
+    finer = []
+    for batch in batches[-tail:]:
+        for chunk in batch:
+            step = max(1, len(chunk) // 4)
+            finer.extend([chunk[i:i + step]] for i in range(0, len(chunk), step))
+    return batches[:-tail] + finer if len(batches) > tail else finer
+
+
 def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
     """Run the chunks on ``workers`` local processes in batches, yielding each batch's merged
     summaries as it finishes (merging is exact and order-free, so the numbers do not depend on
@@ -266,8 +311,7 @@ def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
     theirs is ready, so start-up costs no idle core. The spawned processes get one BLAS thread
     each. If the caller stops (an error, Ctrl-C, SIGTERM) they are terminated at once rather
     than left to finish their batches."""
-    size = max(1, -(-len(work) // (workers * _TASKS_PER_WORKER)))
-    queue = deque(work[i:i + size] for i in range(0, len(work), size))
+    queue = deque(_tapered(_batches(work, workers), workers))
     variants = [s.variant for s in setups]
     saved = {name: os.environ.get(name) for name in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
@@ -357,6 +401,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
         _check_per_path(v, paths)
     if len({s.plan.ids for s in setups}) > 1:
         raise InputError("variants evaluate different targets (their registries differ)", file=variants[1].inputs.registry.path)
+    counts_only = variants[0].counts_only
+    if any(v.counts_only != counts_only for v in variants):
+        raise ValueError("either every variant of a run counts hits only or none does")
     names = tuple(v.label for v in variants)
     if len(set(names)) != len(names):
         raise InputError(f"variant names must differ, got {', '.join(names)}", file=variants[-1].inputs.source_file,
@@ -399,8 +446,9 @@ def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk
             for chunk in work:
                 _, _, chunk_kept, misses = _run_chunk(setups, chunk, keep_paths, into=(totals, paired))
                 note(chunk_kept, misses, sum(n for _, n in chunk))
-    results = tuple(_result(setup, total, kept_v if keep_paths else None) for setup, total, kept_v in zip(setups, totals, kept))
-    return VariantRun(results=results, paired=paired)
+    results = () if counts_only else tuple(_result(setup, total, kept_v if keep_paths else None)
+                                           for setup, total, kept_v in zip(setups, totals, kept))
+    return VariantRun(results=results, paired=paired, paths=totals[0].paths)
 
 
 def _file_hash(*paths: str) -> str:

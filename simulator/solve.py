@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 from scipy.optimize.elementwise import find_root
 
 from .draws import Draws, chunks, draw, neutral
-from .engine import simulate
+from .engine import PathValues, path_values, simulate
 from .errors import InputError
 from .evaluate import effective_bounds, target_values, wilson_interval
 from .inputs import Inputs, evaluated_targets
@@ -87,8 +87,9 @@ def _with_lever(inputs: Inputs, lever: str, values: np.ndarray) -> ResolvedLever
     return ResolvedLevers({**inputs.levers.values, lever: per_path}, {**inputs.levers.origin, lever: "solve"})
 
 
-def _margins(inputs: Inputs, target: Target, lever: str, x: np.ndarray, drawn: Draws) -> np.ndarray:
-    outcomes = simulate(inputs, drawn, _with_lever(inputs, lever, x))
+def _margins(inputs: Inputs, target: Target, lever: str, x: np.ndarray, drawn: Draws,
+             values: PathValues | None = None) -> np.ndarray:
+    outcomes = simulate(inputs, drawn, _with_lever(inputs, lever, x), values=values)
     return target_margin(target, outcomes.series, inputs)
 
 
@@ -128,8 +129,9 @@ def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float,
     grid = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
     for chunk in chunks(inputs.paths, inputs.contract.block_size, inputs.chunk_size):
         drawn = draw(inputs.contract, chunk)
+        values = path_values(inputs, drawn)  # the lever changes nothing in them: computed once a chunk
         n = drawn.n_paths
-        at = [_margins(inputs, target, lever, np.full(n, x), drawn) for x in grid]
+        at = [_margins(inputs, target, lever, np.full(n, x), drawn, values) for x in grid]
         evaluations += len(grid)
         m_lo, m_hi = np.nan_to_num(at[0], nan=-np.inf), np.nan_to_num(at[-1], nan=-np.inf)
         steps = np.diff(np.stack(at), axis=0)
@@ -140,8 +142,9 @@ def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float,
         x = np.full(n, np.nan)
         valid = np.flatnonzero(rising | falling)
         if valid.size:
-            def f(values, paths):
-                return _margins(inputs, target, lever, values, drawn.take(paths.astype(np.int64)))
+            def f(lever_values, paths):
+                index = paths.astype(np.int64)
+                return _margins(inputs, target, lever, lever_values, drawn.take(index), values.take(index))
 
             found = find_root(f, (np.full(valid.size, lo), np.full(valid.size, hi)), args=(valid.astype(float),),
                               tolerances={"xatol": xtol, "xrtol": 0.0})
@@ -274,11 +277,12 @@ def evaluate_grid(inputs: Inputs, levers: tuple[str, ...], points: list[tuple[fl
         values = dict(inputs.levers.values)
         for lever, x in zip(levers, point):
             values[lever] = np.full((inputs.horizon, 1), float(x))
-        variants.append(Variant(inputs, levers=ResolvedLevers(values, inputs.levers.origin), name=f"point{k}"))
+        variants.append(Variant(inputs, levers=ResolvedLevers(values, inputs.levers.origin), name=f"point{k}",
+                                counts_only=True))
     run = run_variants(variants, workers=workers)
     ids = run.paired.ids
     hits = run.paired.both[np.arange(len(points)), np.arange(len(points))]
-    return GridResult(levers, tuple(tuple(p) for p in points), ids, hits / run.results[0].paths, run.results[0].paths)
+    return GridResult(levers, tuple(tuple(p) for p in points), ids, hits / run.paths, run.paths)
 
 
 def _crossing(xs: np.ndarray, ps: np.ndarray, probability: float) -> float | None:

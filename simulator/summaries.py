@@ -126,17 +126,18 @@ class Histogram:
         counts = self.counts[:, :-1]
         totals = counts.sum(axis=1)
         cumulative = np.cumsum(counts, axis=1)
-        out = np.full((counts.shape[0], len(probabilities)), np.nan)
-        for j, q in enumerate(probabilities):
-            target = q * totals
-            pos = np.argmax(cumulative >= np.maximum(target, 1e-12)[:, None], axis=1)
-            below = np.where(pos > 0, cumulative[np.arange(len(pos)), pos - 1], 0)
-            in_bin = counts[np.arange(len(pos)), pos]
-            frac = np.where(in_bin > 0, (target - below) / np.maximum(in_bin, 1), 0.5)
-            bin_index = pos - 1  # column 0 is underflow
-            x = lo + (bin_index + np.clip(frac, 0.0, 1.0)) * width
-            x = np.clip(x, lo, hi)
-            out[:, j] = np.where(totals > 0, x, np.nan)
+        q = np.asarray(probabilities, dtype=float)
+        rows = np.arange(counts.shape[0])[:, None]
+        target = q[None, :] * totals[:, None]
+        # the first bin whose cumulative count reaches the target (cumulative counts never decrease)
+        pos = np.stack([np.searchsorted(c, np.maximum(t, 1e-12), side="left") for c, t in zip(cumulative, target)])
+        pos = np.minimum(pos, counts.shape[1] - 1)
+        below = np.where(pos > 0, cumulative[rows, np.maximum(pos - 1, 0)], 0)
+        in_bin = counts[rows, pos]
+        frac = np.where(in_bin > 0, (target - below) / np.maximum(in_bin, 1), 0.5)
+        bin_index = pos - 1  # column 0 is underflow
+        out = np.clip(lo + (bin_index + np.clip(frac, 0.0, 1.0)) * width, lo, hi)
+        out = np.where(totals[:, None] > 0, out, np.nan)
         if self.scale == "log":
             out = np.exp(out) * self.ref[:, None]
         # never outside what was seen: a constant quantity has its value as every quantile
@@ -175,18 +176,20 @@ class Summary:
 
     @classmethod
     def empty(cls, plan, *, reference_values: np.ndarray, reference_series: dict[str, np.ndarray],
-              series_scales: dict[str, str], groups: dict[str, tuple[str, ...]]) -> "Summary":
+              series_scales: dict[str, str], groups: dict[str, tuple[str, ...]], histograms: bool = True) -> "Summary":
         """An empty summary. ``reference_values`` (T,) and ``reference_series`` {metric: (H + 1,)}
-        come from the reference path (:func:`simulator.draws.neutral` draws)."""
+        come from the reference path (:func:`simulator.draws.neutral` draws). Without
+        ``histograms`` it counts hits only (no quantiles; a third of a variant's cost is its histograms)."""
         from .joint import JointCounter
 
-        target_histograms = {}
-        for j, target_id in enumerate(plan.ids):
-            scale = plan.scale(j)
-            if scale is not None:
-                target_histograms[target_id] = Histogram(scale, reference_of(reference_values[j:j + 1], scale))
-        series_histograms = {m: Histogram(scale, reference_of(reference_series[m], scale))
-                             for m, scale in series_scales.items()}
+        target_histograms, series_histograms = {}, {}
+        if histograms:
+            for j, target_id in enumerate(plan.ids):
+                scale = plan.scale(j)
+                if scale is not None:
+                    target_histograms[target_id] = Histogram(scale, reference_of(reference_values[j:j + 1], scale))
+            series_histograms = {m: Histogram(scale, reference_of(reference_series[m], scale))
+                                 for m, scale in series_scales.items()}
         return cls(plan.ids, np.zeros(len(plan.ids), dtype=np.int64), target_histograms, series_histograms,
                    JointCounter(plan.ids, groups))
 

@@ -136,9 +136,10 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     # indicators of one kind move together: rows of one array, in SHOCKS order (contiguous shocks)
     stocks = np.array([b[m] for m in STOCKS_PER_10K])[:, None] * population[0] / 1e4
     stock_growth, stock_sd = (_rows(p, [f"stocks.{m}_{x}" for m in STOCKS_PER_10K]) for x in ("growth", "sd"))
-    logits = np.broadcast_to(logit(np.array([b[m] for m in LOGIT_TRENDS]))[:, None], (len(LOGIT_TRENDS), n))
+    base_logits = logit(np.array([b[m] for m in LOGIT_TRENDS]))[:, None]
+    logits = np.broadcast_to(base_logits, (len(LOGIT_TRENDS), n))
     trend_drift, trend_sd = (_rows(p, [f"trends.{m}_{x}" for m in LOGIT_TRENDS]) for x in ("drift", "sd"))
-    shares = expit(logits)
+    shares = np.broadcast_to(expit(base_logits), logits.shape)  # the same on every path in the base year
     publications = np.full(n, b["intl_scientific_publications_count"])
     school_weights = np.array([b[f"{level}_count"] for level in SCHOOL_LEVELS])
     school_weights = school_weights / school_weights.sum()
