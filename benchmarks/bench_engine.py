@@ -239,7 +239,7 @@ def _chunk_sizes(scenario: str, paths: int, sizes: tuple[int, ...]) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=1_000_000)
-    parser.add_argument("--chunk-size", type=int, default=65_536)
+    parser.add_argument("--chunk-size", type=int, default=32_768)
     parser.add_argument("--scenario", default=str(REPO / "scenarios" / "base.toml"))
     parser.add_argument("--no-report", action="store_true", help="skip the planner's full report (about a minute)")
     parser.add_argument("--largest", type=int, default=10_000_000,

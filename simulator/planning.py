@@ -164,7 +164,7 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
 
 def _solve_parser(sub) -> None:
     p = sub.add_parser("solve", help="what it takes: the lever value at which P(hit) reaches a probability")
-    add_run_options(p, dask=False)
+    add_run_options(p)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--target", help="target id, e.g. 1c")
     which.add_argument("--all", action="store_true", help="the 'what it takes' table: every simulated target")
@@ -188,9 +188,12 @@ def _solve(args) -> int:
     names = _names(inputs, args.lang)
     default = Path("out") / f"solve_{inputs.name}"
     workers = args.workers or default_workers(inputs.paths)
+    if args.dask is not None and not (args.all or args.frontier) or args.dask is not None and args.deterministic:
+        raise InputError("--dask runs the lever grids of --all and --frontier; one target's root finder and "
+                         "--deterministic run in this process", file="command line", key="--dask")
     if args.all:
         rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid,
-                         workers=workers)
+                         workers=workers, dask=args.dask)
         lo, hi = lever_range(args.lever, bounds)
         payload = {"lever": args.lever, "probability": args.probability, "lever_range": [lo, hi], "grid": args.grid,
                    "paths": inputs.paths, "targets": rows}
@@ -216,7 +219,7 @@ def _solve(args) -> int:
         lo, hi = lever_range(args.lever, bounds)
         surface = frontier(inputs, target_id=args.target, levers=(args.lever, args.frontier),
                            grids=(np.linspace(lo, hi, args.grid), np.linspace(lo2, hi2, args.grid)),
-                           probability=args.probability, workers=workers)
+                           probability=args.probability, workers=workers, dask=args.dask)
         payload["frontier"] = surface
         files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
         text += "\n\n" + render_frontier(surface)

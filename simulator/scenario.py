@@ -87,7 +87,7 @@ class MonteCarlo(_Frozen):
     paths: int = Field(default=100_000, gt=0, le=1_000_000_000)
     seed: int = Field(default=2030, ge=0)
     block_size: int = Field(default=8192, gt=0, le=1_048_576)
-    chunk_size: int = Field(default=131_072, gt=0)
+    chunk_size: int = Field(default=32_768, gt=0)
     parameter_uncertainty: bool = True
     volatility_scale: float = Field(default=1.0, ge=0.0, le=10.0)
 

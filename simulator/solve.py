@@ -269,9 +269,9 @@ class GridResult:
 
 
 def evaluate_grid(inputs: Inputs, levers: tuple[str, ...], points: list[tuple[float, ...]], *,
-                  workers: int = 1) -> GridResult:
+                  workers: int = 1, dask: str | None = None) -> GridResult:
     """Run every grid point as a variant of the scenario on the same draws (on ``workers`` local
-    processes; the numbers do not depend on it)."""
+    processes, or on a dask scheduler; the numbers do not depend on it)."""
     variants = []
     for k, point in enumerate(points):
         values = dict(inputs.levers.values)
@@ -279,7 +279,7 @@ def evaluate_grid(inputs: Inputs, levers: tuple[str, ...], points: list[tuple[fl
             values[lever] = np.full((inputs.horizon, 1), float(x))
         variants.append(Variant(inputs, levers=ResolvedLevers(values, inputs.levers.origin), name=f"point{k}",
                                 counts_only=True))
-    run = run_variants(variants, workers=workers)
+    run = run_variants(variants, workers=workers, dask=dask)
     ids = run.paired.ids
     hits = run.paired.both[np.arange(len(points)), np.arange(len(points))]
     return GridResult(levers, tuple(tuple(p) for p in points), ids, hits / run.paths, run.paths)
@@ -298,12 +298,12 @@ def _crossing(xs: np.ndarray, ps: np.ndarray, probability: float) -> float | Non
 
 
 def solve_all(inputs: Inputs, *, lever: str, probability: float = 0.5, bounds: tuple[float, float] | None = None,
-              points: int = 21, workers: int = 1) -> list[dict]:
+              points: int = 21, workers: int = 1, dask: str | None = None) -> list[dict]:
     """The "what it takes" table: for every simulated target, the lever value reaching
     ``probability`` (linear interpolation on a grid of ``points`` values), or the largest P reached."""
     lo, hi = lever_range(lever, bounds)
     xs = np.linspace(lo, hi, points)
-    grid = evaluate_grid(inputs, (lever,), [(x,) for x in xs], workers=workers)
+    grid = evaluate_grid(inputs, (lever,), [(x,) for x in xs], workers=workers, dask=dask)
     targets = {t.id: t for t in evaluated_targets(inputs)}
     se = np.sqrt(np.clip(grid.p_hit * (1 - grid.p_hit), 1e-12, None) / grid.paths)
     rows = []
@@ -322,7 +322,7 @@ def solve_all(inputs: Inputs, *, lever: str, probability: float = 0.5, bounds: t
 
 
 def frontier(inputs: Inputs, *, target_id: str, levers: tuple[str, str], grids: tuple[np.ndarray, np.ndarray],
-             probability: float = 0.5, workers: int = 1) -> dict:
+             probability: float = 0.5, workers: int = 1, dask: str | None = None) -> dict:
     """P(hit) of one target on a grid of two levers, and the p-contour: for each value of the
     second lever, the value of the first at which P reaches ``probability`` (linear interpolation)."""
     _target(inputs, target_id)
@@ -330,7 +330,7 @@ def frontier(inputs: Inputs, *, target_id: str, levers: tuple[str, str], grids: 
         lever_range(lever, (float(np.min(values)), float(np.max(values))))
     a, b = (np.asarray(g, dtype=float) for g in grids)
     points = [(x, y) for y in b for x in a]
-    grid = evaluate_grid(inputs, levers, points, workers=workers)
+    grid = evaluate_grid(inputs, levers, points, workers=workers, dask=dask)
     j = grid.ids.index(target_id)
     surface = grid.p_hit[:, j].reshape(len(b), len(a))
     contour = [{levers[1]: float(y), levers[0]: _crossing(a, surface[k], probability)} for k, y in enumerate(b)]

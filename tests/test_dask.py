@@ -72,3 +72,20 @@ def test_an_unreachable_scheduler_is_one_line_and_status_2(capsys, monkeypatch):
     assert main(["scenarios/base.toml", "--paths", "2000", "--no-write", "--dask", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--dask" in err[0] and "cannot reach a dask scheduler" in err[0]
+
+
+def test_solve_all_on_dask_prints_the_local_table(scheduler, capsys):
+    argv = ["solve", "scenarios/base.toml", "--all", "--lever", "investment_share", "--grid", "3", "--paths", "3000",
+            "--no-write", "--format", "json"]
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--dask", scheduler]) == 0
+    assert json.loads(capsys.readouterr().out) == local
+
+
+def test_dask_for_one_target_is_refused_with_the_reason(capsys):
+    argv = ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--paths", "2000",
+            "--no-write", "--dask", "local"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dask" in err[0] and "root finder" in err[0]
