@@ -172,16 +172,7 @@ def _stages(scenario: str, chunk_size: int) -> dict[str, float]:
     series = {**core, **sat}
     out["evaluation"], evaluation = _best(lambda: evaluate(setup.plan, series, values.prior_hits))
     summary = setup.empty()
-
-    def histograms():
-        for j, target_id in enumerate(summary.ids):
-            histogram = summary.target_histograms.get(target_id)
-            if histogram is not None:
-                histogram.add(evaluation.values[:, j:j + 1])
-        for m, histogram in summary.series_histograms.items():
-            histogram.add(series[m])
-
-    out["histograms"], _ = _best(histograms)
+    out["histograms"], _ = _best(lambda: summary.add_to_histograms(evaluation, series))
     out["joint counts"], _ = _best(lambda: summary.joint.add(evaluation.hits))
     return out
 

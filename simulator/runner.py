@@ -291,7 +291,7 @@ def _batches(work: list, workers: int) -> list[list]:
 def _tapered(batches: list[list], workers: int) -> list[list]:
     """The same blocks with the last ``2 × workers`` batches cut into batches of a quarter chunk
     (whole blocks): a process that finishes first then waits for a small batch, not a whole
-    chunk (a chunk of 65,536 paths takes about a second). Results do not depend on the cut."""
+    chunk (a chunk of 32,768 paths takes about half a second). Results do not depend on the cut."""
     tail = 2 * workers
     finer = []
     for batch in batches[-tail:]:

@@ -196,14 +196,18 @@ class Summary:
     def add(self, evaluation, series: dict[str, np.ndarray]) -> None:
         """Count one set of paths: its evaluation and its series (paths, H + 1)."""
         self.hits += evaluation.hits.sum(axis=0)
+        self.add_to_histograms(evaluation, series)
+        self.joint.add(evaluation.hits)
+        self.paths += evaluation.hits.shape[0]
+
+    def add_to_histograms(self, evaluation, series: dict[str, np.ndarray]) -> None:
+        """The histogram part of :meth:`add` (the deciding values and every series)."""
         for j, target_id in enumerate(self.ids):
             histogram = self.target_histograms.get(target_id)
             if histogram is not None:
                 histogram.add(evaluation.values[:, j:j + 1])
         for m, histogram in self.series_histograms.items():
             histogram.add(series[m])
-        self.joint.add(evaluation.hits)
-        self.paths += evaluation.hits.shape[0]
 
     def merge(self, other: "Summary") -> None:
         """Add another summary of the same variant (other paths) into this one, exactly."""
