@@ -4,7 +4,8 @@ The same batches of whole blocks as on local processes go to the cluster as task
 returns its batch's mergeable summaries (integer counts, exact minima and maxima), merged here as
 they arrive, so the numbers are the same as a local run's whatever the cluster's size or the order
 of the tasks. The variants are sent once (scattered to every worker) and set up once per worker
-process. Workers must run this package at the same version (``pip install -e '.[dask]'`` in the
+process. Independent items of other work (:func:`simulator.runner.map_tasks`) go the same way,
+their results put back in order. Workers must run this package at the same version (``pip install -e '.[dask]'`` in the
 environment the workers start from). dask is an optional extra, imported only here.
 """
 
@@ -17,27 +18,28 @@ import pickle
 
 from .errors import InputError
 
-#: What each worker process has set up: payload digest → setups (one run at a time is kept).
-_WORKER_SETUPS: dict[str, list] = {}
+#: What each worker process has set up: payload digest → state (one run at a time is kept).
+_WORKER_STATE: dict[str, object] = {}
 
 #: How long to try to reach a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = "10s"
 
 
-def _task(payload: bytes, digest: str, batch: list) -> tuple:
-    """One task on a dask worker: the run's variants (set up once per worker) on one batch."""
+def _task(payload: bytes, digest: str, function, item):
+    """One task on a dask worker: function(state, item), the state built once per worker process
+    from the payload (a pickled (build, argument), as for local workers)."""
     from threadpoolctl import threadpool_limits
 
     from .allocator import keep_freed_memory
-    from .runner import _run_batch, _Setup
 
-    setups = _WORKER_SETUPS.get(digest)
-    if setups is None:
+    state = _WORKER_STATE.get(digest)
+    if state is None:
         keep_freed_memory()
-        _WORKER_SETUPS.clear()
-        setups = _WORKER_SETUPS[digest] = [_Setup(v) for v in pickle.loads(payload)]
+        _WORKER_STATE.clear()
+        build, argument = pickle.loads(payload)
+        state = _WORKER_STATE[digest] = build(argument)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run_batch(setups, batch)
+        return function(state, item)
 
 
 def _client(address: str):
@@ -61,27 +63,42 @@ def _client(address: str):
                          file="command line", key="--dask") from None
 
 
-def on_dask(variants, work: list, address: str):
-    """Yield the merged summaries of each batch of ``work`` (lists of (block, paths)) as the
+def _completed(function, payload: bytes, items_for, address: str):
+    """Yield (index, function(state, item)) for every item of ``items_for(worker count)`` as the
     cluster at ``address`` finishes it; the client (and a local cluster) close on the way out."""
     from dask.distributed import as_completed
 
-    from .runner import _batches, _tapered
-
     client, cluster = _client(address)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        batches = _tapered(_batches(work, n_workers), n_workers)
-        payload = pickle.dumps(list(variants), protocol=pickle.HIGHEST_PROTOCOL)
+        items = items_for(max(1, len(client.scheduler_info().get("workers", {}))))
         digest = hashlib.sha256(payload).hexdigest()
         [shared] = client.scatter([payload], broadcast=True)
-        futures = [client.submit(_task, shared, digest, batch, pure=False) for batch in batches]
+        futures = {client.submit(_task, shared, digest, function, item, pure=False): index
+                   for index, item in enumerate(items)}
         try:
             for future in as_completed(futures):
-                yield future.result()
+                yield futures[future], future.result()
         finally:
-            client.cancel(futures)
+            client.cancel(list(futures))
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def on_dask(variants, work: list, address: str):
+    """Yield the merged summaries of each batch of ``work`` (lists of (block, paths)) as the
+    cluster at ``address`` finishes it."""
+    from .runner import _batches, _payload, _run_batch, _setups, _tapered
+
+    def batches(n_workers: int) -> list:
+        return _tapered(_batches(work, n_workers), n_workers)
+
+    for _, part in _completed(_run_batch, _payload(_setups, list(variants)), batches, address):
+        yield part
+
+
+def completed_on_dask(function, payload: bytes, items: list, address: str):
+    """Yield (index, function(state, item)) as the cluster at ``address`` finishes each item, the
+    state built once per worker from ``payload`` (:func:`simulator.runner.map_tasks`)."""
+    yield from _completed(function, payload, lambda n_workers: items, address)

@@ -188,9 +188,9 @@ def _solve(args) -> int:
     names = _names(inputs, args.lang)
     default = Path("out") / f"solve_{inputs.name}"
     workers = args.workers or default_workers(inputs.paths)
-    if args.dask is not None and not (args.all or args.frontier) or args.dask is not None and args.deterministic:
-        raise InputError("--dask runs the lever grids of --all and --frontier; one target's root finder and "
-                         "--deterministic run in this process", file="command line", key="--dask")
+    if args.dask is not None and args.deterministic:
+        raise InputError("--deterministic solves one path in this process: it takes no --dask", file="command line",
+                         key="--dask")
     if args.all:
         rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid,
                          workers=workers, dask=args.dask)
@@ -209,7 +209,8 @@ def _solve(args) -> int:
                 f"Zero-volatility path: {args.target} is not crossed by {args.lever} in its range")
         _emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, default)
         return 0
-    solution = solve(inputs, target_id=args.target, lever=args.lever, probability=args.probability, bounds=bounds)
+    solution = solve(inputs, target_id=args.target, lever=args.lever, probability=args.probability, bounds=bounds,
+                     workers=workers, dask=args.dask)
     payload = solution.to_dict()
     files = {"solve.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
              "solve_curve.csv": pd.DataFrame(payload["curve"]).to_csv(index=False, float_format="%.6g")}

@@ -90,10 +90,20 @@ def _sensitivity_parser(sub) -> None:
                        description="Global sensitivity of each target's 2030 value and hit indicator to every "
                                    "uncertain parameter and every --lever range. --paths sets the paths of the "
                                    "baseline, of each tornado run and of the discovery (default 8,192); the Sobol "
-                                   "design runs samples × (inputs + 2) rows × --inner shock paths. The analysis "
-                                   "runs in one process (--workers changes nothing).")
-    add_run_options(p, dask=False)
+                                   "design runs samples × (inputs + 2) rows × --inner shock paths. The Sobol rows "
+                                   "and the tornado's factors run on --workers local processes (default: every "
+                                   "core) or --dask; neither changes a number.")
+    add_run_options(p)
     _add_sensitivity_options(p, paths_flag="--paths")
+
+
+def _analysis_workers(args, inputs, config) -> int:
+    """Workers of a sensitivity analysis: as asked, else as for a run of its Sobol design's paths
+    (samples × (inputs + 2) × inner, about a million by default: every core)."""
+    from .runner import default_workers
+
+    uncertain = len(inputs.contract.parameters) + len(inputs.contract.satellite_parameters) + len(config.levers)
+    return args.workers or default_workers(config.samples * (uncertain + 2) * config.inner)
 
 
 def _sensitivity(args) -> int:
@@ -103,7 +113,8 @@ def _sensitivity(args) -> int:
     inputs = _inputs(args.scenario, args)
     config = _config(args, args.paths)
     started = time.perf_counter()
-    result = analyse(inputs, config=config, progress=progress_bar(args.quiet))
+    result = analyse(inputs, config=config, progress=progress_bar(args.quiet), workers=_analysis_workers(args, inputs, config),
+                     dask=args.dask)
     elapsed = time.perf_counter() - started
     payload = result.to_dict()
     files = {**sensitivity_tables(result), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
@@ -222,7 +233,8 @@ def _report(args) -> int:
     sensitivity = None
     if config is not None:
         stage("sensitivity analysis")
-        sensitivity = analyse(inputs, config=config, progress=progress)
+        sensitivity = analyse(inputs, config=config, progress=progress, workers=_analysis_workers(args, inputs, config),
+                              dask=args.dask)
     stage("charts")
     report = build_report(result=run.results[0], inputs=inputs, audit=audit(inputs),
                           history=load_history(inputs.calibration.path, base_year=int(inputs.years[0])),

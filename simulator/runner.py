@@ -211,21 +211,33 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
     return summaries, paired, kept, misses
 
 
-#: The variants' setups in a worker process, built once by :func:`_start_worker`.
-_WORKER_SETUPS: list = []
+#: What a worker process set up once for its run (:func:`_start_worker`): the first argument of
+#: every task it runs (the variants' setups, or the state of a :func:`map_tasks`).
+_WORKER_STATE: list = []
 
 #: The signals that stop a run; held back while worker processes are spawned (see below).
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_worker(variants_pickle: bytes) -> None:
+def _start_worker(payload: bytes) -> None:
     # Ctrl-C is the parent's to handle (it terminates the workers), so a worker prints no
     # traceback; SIGTERM, held back since the spawn, may now end the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     keep_freed_memory()  # the worker process is the run's alone, as the command line's is
-    _WORKER_SETUPS[:] = [_Setup(v) for v in pickle.loads(variants_pickle)]
+    build, argument = pickle.loads(payload)
+    _WORKER_STATE[:] = [build(argument)]
+
+
+def _setups(variants) -> list[_Setup]:
+    """The worker's state of a run of variants."""
+    return [_Setup(v) for v in variants]
+
+
+def _as_given(state):
+    """The worker's state of a :func:`map_tasks`: its state, unpickled."""
+    return state
 
 
 def _empty_counts(setups: list[_Setup]) -> tuple[list[Summary], PairedCounts]:
@@ -243,9 +255,10 @@ def _run_batch(setups: list[_Setup], batch: list) -> tuple:
     return totals, paired, [None] * len(setups), worst
 
 
-def _worker(batch: list) -> tuple:
-    """One task of a worker process (set up by :func:`_start_worker`)."""
-    return _run_batch(_WORKER_SETUPS, batch)
+def _worker(task: tuple):
+    """One task of a worker process (set up by :func:`_start_worker`): function(state, item)."""
+    function, item = task
+    return function(_WORKER_STATE[0], item)
 
 
 _ONE_THREAD = {name: "1" for name in BLAS_THREAD_VARIABLES}
@@ -301,31 +314,29 @@ def _tapered(batches: list[list], workers: int) -> list[list]:
     return batches[:-tail] + finer if len(batches) > tail else finer
 
 
-def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
-    """Run the chunks on ``workers`` local processes in batches, yielding each batch's merged
-    summaries as it finishes (merging is exact and order-free, so the numbers do not depend on
-    which process ran what).
+def _on_processes(function, state, payload: bytes, items: list, workers: int):
+    """Yield (index, function(state, item)) for every item as it finishes, on ``workers`` local
+    processes: this one, with ``state``, and ``workers − 1`` spawned ones, each set up once from
+    ``payload`` (a pickled (build, argument): its state is build(argument)).
 
-    This process is one of the ``workers``: it runs batches itself while the ``workers − 1``
-    spawned processes start (about 1.5 s each to import numpy and scipy) and whenever none of
-    theirs is ready, so start-up costs no idle core. The spawned processes get one BLAS thread
-    each. If the caller stops (an error, Ctrl-C, SIGTERM) they are terminated at once rather
-    than left to finish their batches."""
-    queue = deque(_tapered(_batches(work, workers), workers))
-    variants = [s.variant for s in setups]
+    This process runs items itself while the spawned ones start (about a second each to import
+    numpy and scipy) and whenever none of theirs is ready, so start-up costs no idle core. The
+    spawned processes get one BLAS thread each. If the caller stops (an error, Ctrl-C, SIGTERM)
+    they are terminated at once rather than left to finish their items."""
+    queue = deque(enumerate(items))
     saved = {name: os.environ.get(name) for name in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
     pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=start_worker,
-                               initargs=(pickle.dumps(variants, protocol=pickle.HIGHEST_PROTOCOL),))
-    pending: set = set()
+                               initializer=start_worker, initargs=(payload,))
+    pending: dict = {}
 
     def refill() -> None:
-        # two batches in flight per spawned process, so none waits for the next; near the end
+        # two items in flight per spawned process, so none waits for the next; near the end
         # the last ones stay here, so this process does not wait for a queue it could have run
         while queue and len(pending) < 2 * (workers - 1) and (len(queue) > len(pending) or not pending):
+            index, item = queue.popleft()
             with _stops_deferred():  # the pool spawns its processes on submit
-                pending.add(pool.submit(_worker, queue.popleft()))
+                pending[pool.submit(_worker, (function, item))] = index
 
     finished = False
     try:
@@ -333,13 +344,13 @@ def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
         while pending or queue:
             done = {f for f in pending if f.done()}
             if not done and queue:
-                yield _run_batch(setups, queue.popleft())
+                index, item = queue.popleft()
+                yield index, function(state, item)
                 continue
             if not done:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                pending.discard(future)
-                yield future.result()
+                yield pending.pop(future), future.result()
             refill()
         finished = True
     finally:
@@ -352,6 +363,50 @@ def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _payload(build, argument) -> bytes:
+    return pickle.dumps((build, argument), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
+    """Run the chunks on ``workers`` local processes in batches (:func:`_on_processes`), yielding
+    each batch's merged summaries as it finishes (merging is exact and order-free, so the numbers
+    do not depend on which process ran what)."""
+    batches = _tapered(_batches(work, workers), workers)
+    payload = _payload(_setups, [s.variant for s in setups])
+    for _, part in _on_processes(_run_batch, setups, payload, batches, workers):
+        yield part
+
+
+def map_tasks(function: Callable, state, items: Sequence, *, build: Callable | None = None, workers: int = 1,
+              dask: str | None = None, on_done: Callable[[int], None] | None = None) -> list:
+    """``[function(build(state), item) for item in items]``, in the items' order, on ``workers``
+    local processes or on a dask scheduler (``dask``, see :func:`run_variants`).
+
+    ``function`` and ``build`` (default: the state as given) must be module-level functions (they
+    are sent by name) and ``state`` picklable: it is sent once to each process, which builds its
+    own state from it once (e.g. the draws of a few chunks). For work whose items are independent
+    (a root finder's chunks, the rows of a Sobol design), so the results are the same whichever
+    process ran which item. ``on_done(index)`` is called as each item finishes."""
+    items = list(items)
+    build = build or _as_given
+    out: list = [None] * len(items)
+    if dask is not None:
+        from .dask_backend import completed_on_dask
+
+        finished = completed_on_dask(function, _payload(build, state), items, dask)
+    elif workers <= 1 or len(items) <= 1:
+        built = build(state)
+        finished = ((index, function(built, item)) for index, item in enumerate(items))
+    else:
+        finished = _on_processes(function, build(state), _payload(build, state), items, workers)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for index, value in finished:
+            out[index] = value
+            if on_done is not None:
+                on_done(index)
+    return out
 
 
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,

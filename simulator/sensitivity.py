@@ -51,6 +51,7 @@ from .inputs import Inputs, evaluated_targets
 from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
 from .provenance import assumptions_behind
+from .runner import map_tasks
 from .sobol import (BOOTSTRAP, PIGEONHOLE, SCRAMBLE, Progress, SobolEstimate, VarianceSplit, seeded_generator,
                     sobol_design, sobol_estimate, variance_splits)
 from .targets import Method, Target, value_unit
@@ -322,12 +323,30 @@ class SobolResult:
         return [(self.factors[i], int(i)) for i in order]
 
 
+def _sobol_rows(state: tuple, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows x (factors, r) of a Sobol design, each on the ``inner`` common shock paths: the
+    outputs (2T, r) (mean value and share hit per target) and the values and hits (r, inner, T)."""
+    m, shocks, names, inner = state
+    r, t = x.shape[1], len(m.targets)
+    paths = np.tile(np.arange(inner), r)
+    per_path = np.repeat(x, inner, axis=1)
+    _, evaluation = run_paths(m, shocks.take(paths), {name: per_path[i] for i, name in enumerate(names)})
+    values, hits = _target_values(m, evaluation)
+    values, hits = values.reshape(r, inner, t), hits.reshape(r, inner, t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_value = values.mean(axis=1)
+    return np.stack([mean_value.T, hits.mean(axis=1).T], axis=1).reshape(2 * t, r), values, hits
+
+
 def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999, confidence: float = 0.95,
-          batch_paths: int = 16_384, progress: Progress | None = None) -> SobolResult:
+          batch_paths: int = 16_384, progress: Progress | None = None, workers: int = 1,
+          dask: str | None = None) -> SobolResult:
     """Sobol indices of the model's targets to its factors, each row on ``inner`` common shock paths.
 
     Outputs per target: the mean over the inner paths of the deciding value (registry unit) and
-    the share of them that hit. The model runs on samples · (d + 2) · inner paths.
+    the share of them that hit. The model runs on samples · (d + 2) · inner paths, in blocks of
+    ``batch_paths`` on ``workers`` local processes or a dask scheduler (the same numbers).
     """
     inputs = m.inputs
     if not m.factors:
@@ -342,37 +361,23 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     names = [f.name for f in m.factors]
     t = len(m.targets)
     kept: dict[str, list] = {"values": [], "hits": []}
-
-    def rows(x: np.ndarray, keep: bool) -> np.ndarray:
-        r = x.shape[1]
-        paths = np.tile(np.arange(inner), r)
-        per_path = np.repeat(x, inner, axis=1)
-        _, evaluation = run_paths(m, shocks.take(paths), {name: per_path[i] for i, name in enumerate(names)})
-        values, hits = _target_values(m, evaluation)
-        values, hits = values.reshape(r, inner, t), hits.reshape(r, inner, t)
-        if keep:
-            kept["values"].append(values)
-            kept["hits"].append(hits)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean_value = values.mean(axis=1)
-        return np.stack([mean_value.T, hits.mean(axis=1).T], axis=1).reshape(2 * t, r)
-
     per_call = max(1, batch_paths // inner)
     total_rows = samples * (len(names) + 2)
     done = [0]
 
-    def tick(stage_rows: int) -> None:
-        done[0] += stage_rows
-        if progress is not None:
-            progress("sobol", done[0], total_rows)
-
     def over(matrix: np.ndarray, keep: bool) -> np.ndarray:
-        parts = []
-        for start in range(0, matrix.shape[1], per_call):
-            parts.append(rows(matrix[:, start: start + per_call], keep))
-            tick(parts[-1].shape[1])
-        return np.concatenate(parts, axis=1)
+        blocks = [matrix[:, start: start + per_call] for start in range(0, matrix.shape[1], per_call)]
+
+        def tick(index: int) -> None:
+            done[0] += blocks[index].shape[1]
+            if progress is not None:
+                progress("sobol", done[0], total_rows)
+
+        parts = map_tasks(_sobol_rows, (m, shocks, names, inner), blocks, workers=workers, dask=dask, on_done=tick)
+        if keep:
+            kept["values"].extend(p[1] for p in parts)
+            kept["hits"].extend(p[2] for p in parts)
+        return np.concatenate([p[0] for p in parts], axis=1)
 
     f_a = over(a, True)
     f_b = over(b, False)
@@ -459,37 +464,60 @@ def _median(values: np.ndarray) -> np.ndarray:
         return np.nanmedian(values, axis=0)
 
 
-def baseline(m: Model, *, paths: int, driver_fn=None) -> tuple[Baseline, list[Draws]]:
-    """The first ``paths`` paths of the run on its draws, and those draws (for the tornado)."""
+def baseline(m: Model, *, paths: int, driver_fn=None) -> tuple[Baseline, list]:
+    """The first ``paths`` paths of the run on its draws, and their chunks (for the tornado)."""
     inputs = m.inputs
-    parts, all_draws = [], []
-    for chunk in chunks(paths, inputs.contract.block_size, inputs.chunk_size):
+    parts = []
+    work = chunks(paths, inputs.contract.block_size, inputs.chunk_size)
+    for chunk in work:
         drawn = draw(inputs.contract, chunk)
         outcomes, evaluation = run_paths(m, drawn, {})
         values, hits = _target_values(m, evaluation)
         parts.append((hits, values, driver_fn(inputs, outcomes, drawn) if driver_fn else {}))
-        all_draws.append(drawn)
     drivers = {k: np.concatenate([p[2][k] for p in parts]) for k in parts[0][2]}
-    return Baseline(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), drivers), all_draws
+    return Baseline(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), drivers), work
 
 
-def tornado(m: Model, *, draws: list[Draws], base: Baseline, progress: Progress | None = None) -> Tornado:
-    """P(hit) and the median with each factor at its 10th and 90th percentile on every path."""
+def _tornado_state(state: tuple) -> tuple:
+    """A process's state for :func:`_tornado_factor`: the model and the baseline's draws, drawn
+    again from their chunks (the same numbers: draws depend on the blocks alone)."""
+    m, work = state
+    return m, [draw(m.inputs.contract, chunk) for chunk in work]
+
+
+def _tornado_factor(state: tuple, factor: Factor) -> tuple:
+    """One factor at its 10th and 90th percentiles on every baseline path: (low, high, hits and
+    values at each)."""
+    m, draws = state
+    lo, hi = factor.percentile(0.1), factor.percentile(0.9)
+    results = []
+    for value in (lo, hi):
+        outs = [_target_values(m, run_paths(m, d, {factor.name: value})[1]) for d in draws]
+        results.append((np.concatenate([o[1] for o in outs]), np.concatenate([o[0] for o in outs])))
+    return lo, hi, results
+
+
+def tornado(m: Model, *, work: list, base: Baseline, progress: Progress | None = None, workers: int = 1,
+            dask: str | None = None) -> Tornado:
+    """P(hit) and the median with each factor at its 10th and 90th percentile on every path of the
+    baseline (its chunks ``work``), one factor per task on ``workers`` processes or a dask scheduler."""
     n = base.hits.shape[0]
+    finished = [0]
+
+    def tick(index: int) -> None:
+        finished[0] += 1
+        if progress is not None:
+            progress("tornado", finished[0], len(m.factors))
+
     per_factor = []
-    for k, f in enumerate(m.factors):
-        lo, hi = f.percentile(0.1), f.percentile(0.9)
-        results = []
-        for value in (lo, hi):
-            outs = [_target_values(m, run_paths(m, d, {f.name: value})[1]) for d in draws]
-            results.append((np.concatenate([o[1] for o in outs]), np.concatenate([o[0] for o in outs])))
+    swings = map_tasks(_tornado_factor, (m, work), m.factors, build=_tornado_state, workers=workers, dask=dask,
+                       on_done=tick)
+    for f, (lo, hi, results) in zip(m.factors, swings):
         (hits_lo, values_lo), (hits_hi, values_hi) = results
         only_lo, only_hi = (hits_lo & ~hits_hi).sum(axis=0), (hits_hi & ~hits_lo).sum(axis=0)
         swing, se = paired_difference(only_lo, only_hi, n)
         per_factor.append((f, lo, hi, hits_lo.mean(axis=0), hits_hi.mean(axis=0), swing, se, _median(values_lo),
                            _median(values_hi)))
-        if progress is not None:
-            progress("tornado", k + 1, len(m.factors))
     bars = []
     for j, target_id in enumerate(m.ids):
         row = [TornadoBar(target_id, f.name, f.assumption, lo, hi, float(p_lo[j]), float(p_hi[j]), float(sw[j]),
@@ -641,11 +669,13 @@ MIN_DISCOVERY_HITS = 20
 
 
 def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
-            progress: Progress | None = None) -> SensitivityResult:
+            progress: Progress | None = None, workers: int = 1, dask: str | None = None) -> SensitivityResult:
     """Sobol indices with the variance split, the tornado and the scenario-discovery boxes.
 
     The baseline (the run's first ``config.paths`` paths) picks the default targets and feeds
     the tornado and the discovery; the Sobol design runs on its own rows (see :func:`sobol`).
+    The Sobol rows and the tornado's factors run on ``workers`` local processes or on a dask
+    scheduler; the numbers do not depend on it.
     """
     if config.paths <= 0:
         raise InputError(f"expected a positive number of paths, got {config.paths}", file="command line", key="--paths")
@@ -657,7 +687,7 @@ def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
     full = model(inputs, factors=all_factors, targets=config.targets)
     if progress is not None:
         progress("baseline", 0, 1)
-    base, drawn = baseline(full, paths=config.paths, driver_fn=drivers)
+    base, work = baseline(full, paths=config.paths, driver_fn=drivers)
     p = base.p_hit
     keep = list(range(len(full.ids))) if config.targets else [j for j in range(len(full.ids)) if low <= p[j] <= high]
     if not keep:
@@ -666,8 +696,8 @@ def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
     m = restrict(full, [full.ids[j] for j in keep])
     base = base.select(keep)
     result_sobol = sobol(m, samples=config.samples, inner=config.inner, resamples=config.resamples,
-                         confidence=config.confidence, progress=progress)
-    result_tornado = tornado(m, draws=drawn, base=base, progress=progress)
+                         confidence=config.confidence, progress=progress, workers=workers, dask=dask)
+    result_tornado = tornado(m, work=work, base=base, progress=progress, workers=workers, dask=dask)
     units = driver_units(inputs)
     boxes, skipped = [], []
     medians = _median(base.values)

@@ -29,7 +29,7 @@ from .evaluate import effective_bounds, target_values, wilson_interval
 from .inputs import Inputs, evaluated_targets
 from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
-from .runner import Variant, run_variants
+from .runner import Variant, map_tasks, run_variants
 from .targets import Method, Target, value_unit
 from .units import conversion_factor
 
@@ -123,36 +123,44 @@ class Thresholds:
         return hits / self.n
 
 
-def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float, *, xtol: float) -> Thresholds:
-    """Per-path threshold lever values of a target, chunk by chunk (bounded memory)."""
-    parts, evaluations, non_monotone = [], 0, 0
-    grid = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
-    for chunk in chunks(inputs.paths, inputs.contract.block_size, inputs.chunk_size):
-        drawn = draw(inputs.contract, chunk)
-        values = path_values(inputs, drawn)  # the lever changes nothing in them: computed once a chunk
-        n = drawn.n_paths
-        at = [_margins(inputs, target, lever, np.full(n, x), drawn, values) for x in grid]
-        evaluations += len(grid)
-        m_lo, m_hi = np.nan_to_num(at[0], nan=-np.inf), np.nan_to_num(at[-1], nan=-np.inf)
-        steps = np.diff(np.stack(at), axis=0)
-        scale = np.nanmax(np.abs(np.stack(at)), axis=0) * 1e-9
-        non_monotone += int(np.sum(np.any(steps > scale, axis=0) & np.any(steps < -scale, axis=0)))
-        rising, falling = (m_lo <= 0) & (m_hi > 0), (m_lo > 0) & (m_hi <= 0)
-        always = (m_lo > 0) & (m_hi > 0)
-        x = np.full(n, np.nan)
-        valid = np.flatnonzero(rising | falling)
-        if valid.size:
-            def f(lever_values, paths):
-                index = paths.astype(np.int64)
-                return _margins(inputs, target, lever, lever_values, drawn.take(index), values.take(index))
+def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float, *, xtol: float,
+               workers: int = 1, dask: str | None = None) -> Thresholds:
+    """Per-path threshold lever values of a target, chunk by chunk (bounded memory per process):
+    the chunks are independent, so they run on ``workers`` local processes or on a dask
+    scheduler with the same result (:func:`simulator.runner.map_tasks`)."""
+    work = chunks(inputs.paths, inputs.contract.block_size, inputs.chunk_size)
+    parts = map_tasks(_chunk_thresholds, (inputs, target, lever, lo, hi, xtol), work, workers=workers, dask=dask)
+    return Thresholds(*(np.concatenate([p[k] for p in parts]) for k in range(4)),
+                      non_monotone=sum(p[4] for p in parts), evaluations=sum(p[5] for p in parts))
 
-            found = find_root(f, (np.full(valid.size, lo), np.full(valid.size, hi)), args=(valid.astype(float),),
-                              tolerances={"xatol": xtol, "xrtol": 0.0})
-            x[valid] = found.x
-            evaluations += int(np.max(found.nfev))
-        parts.append((x, rising, falling, always))
-    return Thresholds(*(np.concatenate([p[k] for p in parts]) for k in range(4)), non_monotone=non_monotone,
-                      evaluations=evaluations)
+
+def _chunk_thresholds(problem: tuple, chunk) -> tuple:
+    """(x, rising, falling, always, non-monotone paths, evaluations) of one chunk's paths."""
+    inputs, target, lever, lo, hi, xtol = problem
+    grid = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
+    drawn = draw(inputs.contract, chunk)
+    values = path_values(inputs, drawn)  # the lever changes nothing in them: computed once a chunk
+    n = drawn.n_paths
+    at = [_margins(inputs, target, lever, np.full(n, x), drawn, values) for x in grid]
+    evaluations = len(grid)
+    m_lo, m_hi = np.nan_to_num(at[0], nan=-np.inf), np.nan_to_num(at[-1], nan=-np.inf)
+    steps = np.diff(np.stack(at), axis=0)
+    scale = np.nanmax(np.abs(np.stack(at)), axis=0) * 1e-9
+    non_monotone = int(np.sum(np.any(steps > scale, axis=0) & np.any(steps < -scale, axis=0)))
+    rising, falling = (m_lo <= 0) & (m_hi > 0), (m_lo > 0) & (m_hi <= 0)
+    always = (m_lo > 0) & (m_hi > 0)
+    x = np.full(n, np.nan)
+    valid = np.flatnonzero(rising | falling)
+    if valid.size:
+        def f(lever_values, paths):
+            index = paths.astype(np.int64)
+            return _margins(inputs, target, lever, lever_values, drawn.take(index), values.take(index))
+
+        found = find_root(f, (np.full(valid.size, lo), np.full(valid.size, hi)), args=(valid.astype(float),),
+                          tolerances={"xatol": xtol, "xrtol": 0.0})
+        x[valid] = found.x
+        evaluations += int(np.max(found.nfev))
+    return x, rising, falling, always, non_monotone, evaluations
 
 
 @dataclass(frozen=True)
@@ -202,7 +210,8 @@ def _lowest_reaching(th: Thresholds, probability: float, lo: float, hi: float) -
 
 
 def solve(inputs: Inputs, *, target_id: str, lever: str, probability: float = 0.5,
-          bounds: tuple[float, float] | None = None, xtol: float | None = None) -> Solution:
+          bounds: tuple[float, float] | None = None, xtol: float | None = None, workers: int = 1,
+          dask: str | None = None) -> Solution:
     """The lever value at which P(hit) = ``probability``, on the scenario's draws.
 
     Parameters
@@ -215,12 +224,14 @@ def solve(inputs: Inputs, *, target_id: str, lever: str, probability: float = 0.
         Search range of the lever; default its admissible range.
     xtol : float, optional
         Absolute tolerance of each path's root; default 1e-6 of the range.
+    workers, dask
+        Where the chunks' root finders run (:func:`thresholds`); never changes a number.
     """
     if not 0 < probability < 1:
         raise InputError(f"probability must lie in (0, 1), got {probability}", file="command line", key="--probability")
     target = _target(inputs, target_id)
     lo, hi = lever_range(lever, bounds)
-    th = thresholds(inputs, target, lever, lo, hi, xtol=xtol or 1e-6 * (hi - lo))
+    th = thresholds(inputs, target, lever, lo, hi, xtol=xtol or 1e-6 * (hi - lo), workers=workers, dask=dask)
     grid = np.linspace(lo, hi, 41)
     curve_p = th.probability(grid)
     best = int(np.argmax(curve_p))

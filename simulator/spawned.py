@@ -6,8 +6,8 @@ there lets every worker import numpy, scipy and the engine after the hand-over, 
 instead of one after the other while the parent waits."""
 
 
-def start_worker(variants_pickle: bytes) -> None:
-    """Pool initializer: set the worker up for the pickled variants (see :mod:`simulator.runner`)."""
+def start_worker(payload: bytes) -> None:
+    """Pool initializer: set the worker up from its pickled state (see :mod:`simulator.runner`)."""
     from .runner import _start_worker
 
-    _start_worker(variants_pickle)
+    _start_worker(payload)

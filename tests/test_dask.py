@@ -83,9 +83,28 @@ def test_solve_all_on_dask_prints_the_local_table(scheduler, capsys):
     assert json.loads(capsys.readouterr().out) == local
 
 
-def test_dask_for_one_target_is_refused_with_the_reason(capsys):
-    argv = ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--paths", "2000",
+def test_one_target_on_dask_and_on_workers_solves_as_locally(scheduler, capsys):
+    argv = ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--paths", "6000",
+            "--chunk-size", "2048", "--set", "montecarlo.block_size=1024", "--no-write", "--format", "json"]
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    for where in (["--dask", scheduler], ["--workers", "2"]):
+        assert main(argv + where) == 0
+        assert json.loads(capsys.readouterr().out) == local, where
+
+
+def test_dask_for_the_deterministic_path_is_refused_with_the_reason(capsys):
+    argv = ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--deterministic",
             "--no-write", "--dask", "local"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--dask" in err[0] and "root finder" in err[0]
+    assert len(err) == 1 and "--dask" in err[0] and "--deterministic" in err[0]
+
+
+def test_sensitivity_on_dask_is_the_local_analysis(scheduler, capsys):
+    argv = ["sensitivity", "scenarios/base.toml", "--targets", "1c", "--samples", "16", "--inner", "4", "--paths",
+            "1024", "--resamples", "49", "--no-write", "--format", "json", "--quiet"]
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--dask", scheduler]) == 0
+    assert json.loads(capsys.readouterr().out) == local

@@ -188,3 +188,13 @@ def test_sensitivity_command_prints_and_writes(tmp_path, capsys):
 ])
 def test_sensitivity_command_rejects_bad_options(capsys, argv, fragments):
     assert_cli_fails(capsys, ["sensitivity", str(BASE), "--no-write", "--paths", "256", *argv], *fragments)
+
+
+def test_workers_do_not_change_the_analysis(capsys):
+    argv = ["sensitivity", str(BASE), "--targets", "1c", "11d", "--samples", "32", "--inner", "4", "--paths", "2048",
+            "--chunk-size", "1024", "--set", "montecarlo.block_size=512", "--resamples", "99", "--no-write",
+            "--format", "json", "--quiet"]
+    assert main(argv + ["--workers", "1"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--workers", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == one
