@@ -89,12 +89,12 @@ def _completed(function, payload: bytes, items_for, address: str):
 def on_dask(variants, work: list, address: str):
     """Yield the merged summaries of each batch of ``work`` (lists of (block, paths)) as the
     cluster at ``address`` finishes it."""
-    from .runner import _batches, _payload, _run_batch, _setups, _tapered
+    from .runner import _batches, _for_workers, _payload, _run_batch, _setups, _tapered
 
     def batches(n_workers: int) -> list:
         return _tapered(_batches(work, n_workers), n_workers)
 
-    for _, part in _completed(_run_batch, _payload(_setups, list(variants)), batches, address):
+    for _, part in _completed(_run_batch, _payload(_setups, _for_workers(variants)), batches, address):
         yield part
 
 

@@ -51,7 +51,7 @@ from .inputs import Inputs, evaluated_targets
 from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
 from .provenance import assumptions_behind
-from .runner import map_tasks
+from .runner import for_workers, map_tasks
 from .sobol import (BOOTSTRAP, PIGEONHOLE, SCRAMBLE, Progress, SobolEstimate, VarianceSplit, seeded_generator,
                     sobol_design, sobol_estimate, variance_splits)
 from .targets import Method, Target, value_unit
@@ -360,6 +360,7 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     shocks = draw(inputs.contract, [(0, inner)])
     names = [f.name for f in m.factors]
     t = len(m.targets)
+    light = replace(m, inputs=for_workers(inputs))
     kept: dict[str, list] = {"values": [], "hits": []}
     per_call = max(1, batch_paths // inner)
     total_rows = samples * (len(names) + 2)
@@ -373,7 +374,7 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
             if progress is not None:
                 progress("sobol", done[0], total_rows)
 
-        parts = map_tasks(_sobol_rows, (m, shocks, names, inner), blocks, workers=workers, dask=dask, on_done=tick)
+        parts = map_tasks(_sobol_rows, (light, shocks, names, inner), blocks, workers=workers, dask=dask, on_done=tick)
         if keep:
             kept["values"].extend(p[1] for p in parts)
             kept["hits"].extend(p[2] for p in parts)
@@ -510,8 +511,8 @@ def tornado(m: Model, *, work: list, base: Baseline, progress: Progress | None =
             progress("tornado", finished[0], len(m.factors))
 
     per_factor = []
-    swings = map_tasks(_tornado_factor, (m, work), m.factors, build=_tornado_state, workers=workers, dask=dask,
-                       on_done=tick)
+    swings = map_tasks(_tornado_factor, (replace(m, inputs=for_workers(m.inputs)), work), m.factors,
+                       build=_tornado_state, workers=workers, dask=dask, on_done=tick)
     for f, (lo, hi, results) in zip(m.factors, swings):
         (hits_lo, values_lo), (hits_hi, values_hi) = results
         only_lo, only_hi = (hits_lo & ~hits_hi).sum(axis=0), (hits_hi & ~hits_lo).sum(axis=0)

@@ -29,7 +29,7 @@ from .evaluate import effective_bounds, target_values, wilson_interval
 from .inputs import Inputs, evaluated_targets
 from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
-from .runner import Variant, map_tasks, run_variants
+from .runner import Variant, for_workers, map_tasks, run_variants
 from .targets import Method, Target, value_unit
 from .units import conversion_factor
 
@@ -129,7 +129,8 @@ def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float,
     the chunks are independent, so they run on ``workers`` local processes or on a dask
     scheduler with the same result (:func:`simulator.runner.map_tasks`)."""
     work = chunks(inputs.paths, inputs.contract.block_size, inputs.chunk_size)
-    parts = map_tasks(_chunk_thresholds, (inputs, target, lever, lo, hi, xtol), work, workers=workers, dask=dask)
+    parts = map_tasks(_chunk_thresholds, (for_workers(inputs), target, lever, lo, hi, xtol), work, workers=workers,
+                      dask=dask)
     return Thresholds(*(np.concatenate([p[k] for p in parts]) for k in range(4)),
                       non_monotone=sum(p[4] for p in parts), evaluations=sum(p[5] for p in parts))
 
