@@ -90,3 +90,33 @@ def test_tapered_batches_hold_every_block_once_in_order(n_blocks, blocks_per_chu
     # the last batches are at most a quarter chunk (or one block)
     for batch in batches[-2 * workers:]:
         assert sum(len(chunk) for chunk in batch) <= max(1, blocks_per_chunk // 4)
+
+
+def test_map_tasks_keeps_the_order_on_workers_and_reports_each_item():
+    from simulator.runner import map_tasks
+
+    items = [np.arange(k, k + 3) for k in range(9)]
+    seen = []
+    out = map_tasks(np.add, np.array([10, 20, 30]), items, workers=2, on_done=seen.append)
+    assert [o.tolist() for o in out] == [(np.array([10, 20, 30]) + i).tolist() for i in items]
+    assert sorted(seen) == list(range(9))
+    assert [o.tolist() for o in map_tasks(np.add, 1, items)] == [(i + 1).tolist() for i in items]
+
+
+def test_a_worker_gets_no_pandas_tables_and_so_never_imports_pandas(tmp_path):
+    """The outside view's reference (pandas tables) stays in this process: a worker that unpickles
+    its set-up imports numpy and the engine only (pandas would cost it 0.3 s)."""
+    import subprocess
+    import sys
+
+    from simulator.runner import _for_workers, _payload, _setups
+
+    inputs = _inputs()
+    assert inputs.outside_view is not None
+    payload = tmp_path / "payload.pickle"
+    payload.write_bytes(_payload(_setups, _for_workers([Variant(inputs)])))
+    code = ("import pickle, sys; build, argument = pickle.loads(open(sys.argv[1], 'rb').read()); build(argument); "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(payload)], capture_output=True, text=True, check=True,
+                         cwd=REPO)
+    assert out.stdout.strip() == "False"
