@@ -91,8 +91,10 @@ def on_dask(variants, work: list, address: str):
     cluster at ``address`` finishes it."""
     from .runner import _batches, _for_workers, _payload, _run_batch, _setups, _tapered
 
+    variants = list(variants)
+
     def batches(n_workers: int) -> list:
-        return _tapered(_batches(work, n_workers), n_workers)
+        return _tapered(_batches(work, n_workers, len(variants)), n_workers)
 
     for _, part in _completed(_run_batch, _payload(_setups, _for_workers(variants)), batches, address):
         yield part

@@ -306,23 +306,36 @@ def _stops_deferred():
             signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
 
 
-def _batches(work: list, workers: int) -> list[list]:
-    """The chunks in batches (one task each), about :data:`_TASKS_PER_WORKER` per worker."""
-    size = max(1, -(-len(work) // (workers * _TASKS_PER_WORKER)))
+def _batches(work: list, workers: int, variants: int = 1) -> list[list]:
+    """The chunks in batches (one task each): about :data:`_TASKS_PER_WORKER` per worker for one
+    variant, fewer for several (a task's summaries cost about 45 ms a variant to send and merge,
+    so seven variants on 16 tasks lost a fifth of a run), at least 2."""
+    per_worker = max(2, _TASKS_PER_WORKER // max(1, variants))
+    size = max(1, -(-len(work) // (workers * per_worker)))
     return [work[i:i + size] for i in range(0, len(work), size)]
 
 
+#: Fewest blocks in a batch cut at the end of a run (a block takes about 110 ms a variant).
+_FEWEST_BLOCKS = 2
+
+
+def _halved(batch: list) -> list[list]:
+    """A batch as two batches of about half its blocks (whole chunks where it has several), or
+    as it is when its halves would hold fewer than :data:`_FEWEST_BLOCKS` blocks."""
+    if len(batch) >= 2:
+        return [batch[:len(batch) // 2], batch[len(batch) // 2:]]
+    chunk = batch[0]
+    if len(chunk) < 2 * _FEWEST_BLOCKS:
+        return [batch]
+    return [[chunk[:len(chunk) // 2]], [chunk[len(chunk) // 2:]]]
+
+
 def _tapered(batches: list[list], workers: int) -> list[list]:
-    """The same blocks with the last ``2 × workers`` batches cut into batches of a quarter chunk
-    (whole blocks): a process that finishes first then waits for a small batch, not a whole
-    chunk (a chunk of 32,768 paths takes about half a second). Results do not depend on the cut."""
+    """The same blocks with each of the last ``2 × workers`` batches cut in two: a process that
+    finishes first then waits for a smaller batch. Results do not depend on the cut."""
     tail = 2 * workers
-    finer = []
-    for batch in batches[-tail:]:
-        for chunk in batch:
-            step = max(1, len(chunk) // 4)
-            finer.extend([chunk[i:i + step]] for i in range(0, len(chunk), step))
-    return batches[:-tail] + finer if len(batches) > tail else finer
+    head, last = (batches[:-tail], batches[-tail:]) if len(batches) > tail else ([], batches)
+    return head + [half for batch in last for half in _halved(batch)]
 
 
 def _on_processes(function, state, payload: bytes, items: list, workers: int):
@@ -384,7 +397,7 @@ def _in_worker_processes(setups: list[_Setup], work: list, workers: int):
     """Run the chunks on ``workers`` local processes in batches (:func:`_on_processes`), yielding
     each batch's merged summaries as it finishes (merging is exact and order-free, so the numbers
     do not depend on which process ran what)."""
-    batches = _tapered(_batches(work, workers), workers)
+    batches = _tapered(_batches(work, workers, len(setups)), workers)
     payload = _payload(_setups, _for_workers(s.variant for s in setups))
     for _, part in _on_processes(_run_batch, setups, payload, batches, workers):
         yield part

@@ -80,16 +80,24 @@ def test_counting_hits_only_gives_the_paired_counts_of_a_full_run():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 400), st.integers(1, 16), st.integers(1, 4))
-def test_tapered_batches_hold_every_block_once_in_order(n_blocks, blocks_per_chunk, workers):
+@given(st.integers(1, 400), st.integers(1, 16), st.integers(1, 4), st.integers(1, 8))
+def test_tapered_batches_hold_every_block_once_in_order(n_blocks, blocks_per_chunk, workers, variants):
     block = 100
     work = draws.chunks(n_blocks * block - 7, block, blocks_per_chunk * block)
-    batches = _tapered(_batches(work, workers), workers)
-    flat = [b for batch in batches for chunk in batch for b in chunk]
+    batches = _batches(work, workers, variants)
+    tapered = _tapered(batches, workers)
+    flat = [b for batch in tapered for chunk in batch for b in chunk]
     assert flat == [b for chunk in work for b in chunk]
-    # the last batches are at most a quarter chunk (or one block)
-    for batch in batches[-2 * workers:]:
-        assert sum(len(chunk) for chunk in batch) <= max(1, blocks_per_chunk // 4)
+    assert all(batch and all(batch) for batch in tapered)
+    # the last batches are cut in two: by whole chunks, or a lone chunk by its blocks (when each
+    # half keeps two)
+    assert len(tapered) >= len(batches)
+    most_chunks = max(len(batch) for batch in batches)
+    for piece in tapered[-2 * workers:]:
+        if most_chunks >= 2:
+            assert len(piece) <= -(-most_chunks // 2)
+        else:
+            assert len(piece[0]) <= max(3, -(-blocks_per_chunk // 2))
 
 
 def test_map_tasks_keeps_the_order_on_workers_and_reports_each_item():
