@@ -607,8 +607,8 @@ def default_workers(paths: int) -> int:
     """Worker processes for a run of ``paths`` paths (per variant): every core of this machine
     from :data:`PARALLEL_FROM_PATHS` paths on, else one. It is the chunk count that pays for the
     workers' start-up and for the summaries they send back (about 36 MB per variant per task):
-    seven variants at 100,000 paths (two chunks) ran slower on two workers (15.8 s against
-    12.5 s), at 400,000 paths faster (25.8 s against 33.8 s)."""
+    seven variants at 100,000 paths ran slower on two workers (11.7 s against 9.2 s), at 400,000
+    paths faster (18.4 s against 24.8 s)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores if paths >= PARALLEL_FROM_PATHS else 1
 
