@@ -5,8 +5,9 @@ returns its batch's mergeable summaries (integer counts, exact minima and maxima
 they arrive, so the numbers are the same as a local run's whatever the cluster's size or the order
 of the tasks. The variants are sent once (scattered to every worker) and set up once per worker
 process. Independent items of other work (:func:`simulator.runner.map_tasks`) go the same way,
-their results put back in order. Workers must run this package at the same version (``pip install -e '.[dask]'`` in the
-environment the workers start from). dask is an optional extra, imported only here.
+their results put back in order. Workers must run this package at the same version
+(``pip install -e '.[dask]'`` in the environment the workers start from). dask is an optional
+extra, imported only here.
 """
 
 from __future__ import annotations

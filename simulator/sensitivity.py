@@ -323,10 +323,12 @@ class SobolResult:
         return [(self.factors[i], int(i)) for i in order]
 
 
-def _sobol_rows(state: tuple, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sobol_rows(state: tuple, rows: tuple[np.ndarray, bool]) -> tuple:
     """Rows x (factors, r) of a Sobol design, each on the ``inner`` common shock paths: the
-    outputs (2T, r) (mean value and share hit per target) and the values and hits (r, inner, T)."""
+    outputs (2T, r) (mean value and share hit per target) and, if ``keep``, the values and hits
+    (r, inner, T) (sent back only where the variance split needs them)."""
     m, shocks, names, inner = state
+    x, keep = rows
     r, t = x.shape[1], len(m.targets)
     paths = np.tile(np.arange(inner), r)
     per_path = np.repeat(x, inner, axis=1)
@@ -336,7 +338,8 @@ def _sobol_rows(state: tuple, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean_value = values.mean(axis=1)
-    return np.stack([mean_value.T, hits.mean(axis=1).T], axis=1).reshape(2 * t, r), values, hits
+    outputs = np.stack([mean_value.T, hits.mean(axis=1).T], axis=1).reshape(2 * t, r)
+    return (outputs, values, hits) if keep else (outputs, None, None)
 
 
 def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999, confidence: float = 0.95,
@@ -374,7 +377,8 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
             if progress is not None:
                 progress("sobol", done[0], total_rows)
 
-        parts = map_tasks(_sobol_rows, (light, shocks, names, inner), blocks, workers=workers, dask=dask, on_done=tick)
+        parts = map_tasks(_sobol_rows, (light, shocks, names, inner), [(block, keep) for block in blocks],
+                          workers=workers, dask=dask, on_done=tick)
         if keep:
             kept["values"].extend(p[1] for p in parts)
             kept["hits"].extend(p[2] for p in parts)
