@@ -91,8 +91,9 @@ def _sensitivity_parser(sub) -> None:
                                    "uncertain parameter and every --lever range. --paths sets the paths of the "
                                    "baseline, of each tornado run and of the discovery (default 8,192); the Sobol "
                                    "design runs samples × (inputs + 2) rows × --inner shock paths. The Sobol rows "
-                                   "and the tornado's factors run on --workers local processes (default: every "
-                                   "core) or --dask; neither changes a number.")
+                                   "and the tornado's factors run on --workers local processes (default: every core "
+                                   "from a design of 400,000 paths, as the default one) or --dask; neither changes a "
+                                   "number.")
     add_run_options(p)
     _add_sensitivity_options(p, paths_flag="--paths")
 
