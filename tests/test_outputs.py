@@ -43,6 +43,20 @@ def test_a_run_writes_its_set_and_no_hidden_file(capsys, tmp_path):
                parse_constant=lambda c: pytest.fail(f"{c} in results.json"))
 
 
+@pytest.mark.parametrize("argv", [RUN, ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share",
+                                          "--deterministic"]])
+def test_written_files_are_readable_as_new_files_are(capsys, tmp_path, argv):
+    """0666 less the umask, not the 0600 of the temporary file each one is renamed from."""
+    out = tmp_path / "results"
+    previous = os.umask(0o022)
+    try:
+        assert main([*argv, "--out", str(out)]) == 0
+    finally:
+        os.umask(previous)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir()}
+    assert modes and set(modes.values()) == {oct(0o644)}, modes
+
+
 def test_an_existing_results_folder_needs_force(capsys, tmp_path):
     out = tmp_path / "results"
     assert main([*RUN, "--out", str(out), "--seed", "1"]) == 0

@@ -10,8 +10,6 @@ inputs give the same bytes (no timestamp, no PNG metadata).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,17 +120,7 @@ def write_report(report: Report, directory: Path) -> list[Path]:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Atomically (temporary file, then rename), readable by others as a published folder must be
-    (a temporary file is created private, 0600; the file gets 0666 less the umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomically, readable by others as a published folder must be (:func:`simulator.output.write_atomic`)."""
+    from ..output import write_atomic
+
+    write_atomic(path, data)
