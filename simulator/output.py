@@ -210,8 +210,10 @@ def render_table(result: Result, *, lang: str = "en", width: int | None = None, 
                                   first=int(result.years[0]), last=int(result.years[-1]))
     out = _wrap([title], width)
     # names first to 28 characters, then the interval and the band left out, names down to 14, units
-    # to 10 characters, the method left out; the id, threshold, median and P(hit) always stay
-    steps = (("shorten", 1, 28), ("drop", 7), ("drop", 5), ("shorten", 1, 14), ("shorten", 3, 10), ("drop", 8))
+    # to 10 characters, the method left out, then (80 columns) the threshold's period and names to
+    # 11; the id, the threshold's number, the median and P(hit) always stay
+    steps = (("shorten", 1, 28), ("drop", 7), ("drop", 5), ("shorten", 1, 14), ("shorten", 3, 10), ("drop", 8),
+             ("shorten", 2, 11), ("shorten", 1, 11))
     table = _table(head, lines, words=words, width=width, steps=steps, left={0, 1, 3, 8}, numeric={2, 4, 5, 6, 7})
     hidden_note = table[2 + len(lines):]
     out += table[:2 + len(lines)]
@@ -242,7 +244,8 @@ def render_joint(result: Result, *, lang: str = "en", width: int | None = None, 
                      f"{curve[math.ceil(0.75 * n)]:.3f}", f"{curve[math.ceil(0.5 * n)]:.3f}", f"{g['expected_hits']:.1f}"))
     return "\n".join(_wrap([words["joint_title"]], width) + _table(head, rows, words=words, width=width, left={0},
                                                      numeric=set(range(1, 8)),
-                                                     steps=(("shorten", 0, 24), ("drop", 3), ("shorten", 0, 12))))
+                                                     steps=(("shorten", 0, 24), ("drop", 3), ("shorten", 0, 12),
+                                                            ("shorten", 7, 12), ("drop", 5))))
 
 
 def render_conditional(result: Result, given: str, *, lang: str = "en", width: int | None = None, targets=None,

@@ -822,16 +822,20 @@ def render(views: Mapping[str, OutsideView], *, pairs: bool = True, width: int |
     def points(x):
         return "—" if x is None else num(x, "+.2f")
 
-    # (header key, width at least, left-aligned); a longer header widens its column
-    columns = [("id", 10, True), ("required", 8, False), ("class", 16, True), ("base_rate", 9, False),
-               ("spells", 6, False), ("n_eff", 6, False), ("percentile", 6, False), ("model_p", 8, False),
-               ("blended", 8, False)]
+    # (header key, width at least, left-aligned); a longer header, id or class name widens its
+    # column (the ids and classes as long as the longest shown: 80 columns hold the table)
+    shown = [v for v in views.values() if v.has_reference]
+    id_width = max([len(v.id) for v in shown], default=2)
+    class_width = max([len(c.name) for v in shown for c in v.classes], default=5)
+    columns = [("id", id_width, True), ("required", 8, False), ("class", class_width, True), ("base_rate", 9, False),
+               ("spells", 6, False), ("n_eff", 5, False), ("percentile", 6, False), ("model_p", 7, False),
+               ("blended", 7, False)]
     widths = [max(least, len(w[key])) for key, least, _ in columns]
 
     def row(cells: list[str]) -> str:
         return " ".join(f"{c:<{n}}" if left else f"{c:>{n}}" for c, n, (_, _, left) in zip(cells, widths, columns))
 
-    lines = [w["title"], "", row([w[key] for key, _, _ in columns])]
+    lines = [*_wrapped(w["title"], width), "", row([w[key] for key, _, _ in columns])]
     for v in views.values():
         if not v.has_reference:
             continue
