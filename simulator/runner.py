@@ -320,8 +320,8 @@ _FEWEST_BLOCKS = 2
 
 
 def _halved(batch: list) -> list[list]:
-    """A batch as two batches of about half its blocks (whole chunks where it has several), or
-    as it is when its halves would hold fewer than :data:`_FEWEST_BLOCKS` blocks."""
+    """A batch as two batches: its chunks in two halves where it has several; a lone chunk's
+    blocks in two halves when each keeps at least :data:`_FEWEST_BLOCKS`, else the batch as it is."""
     if len(batch) >= 2:
         return [batch[:len(batch) // 2], batch[len(batch) // 2:]]
     chunk = batch[0]
