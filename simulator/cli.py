@@ -26,6 +26,7 @@ from .estimation.commands import backtest_command, calibrate_command
 from .planning import audit_command, compare_command, solve_command, update_command
 from .reporting import report_command, sensitivity_command
 from .integrity import OutputIntegrityError
+from .pool import kept_pools
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,19 +74,23 @@ def _check_arguments(args) -> None:
 
 
 def _run(args) -> int:
-    from .folder import check_target, probe
-    from .inputs import evaluated_targets, resolve
-    from .integrity import results_json
-    from .output import (PARQUET_FILES, RESULT_FILES, labels, render_conditional, render_joint, render_table,
-                         select_targets)
-    from .output import write_outputs
-    from .runner import Variant, default_workers, run_variants
+    from .pool import default_workers, start as start_workers
     from .scenario import load_scenario
-    from .terminal import ProgressLine, terminal_width
 
     _check_arguments(args)
     scenario = load_scenario(args.scenario, overrides=args.set, allow_outside=args.allow_outside, paths=args.paths,
                              seed=args.seed, chunk_size=args.chunk_size)
+    workers = args.workers if args.workers is not None else default_workers(scenario.montecarlo.paths)
+    if args.dask is None:
+        start_workers(workers - 1)  # they import the engine while this process does too
+    from .folder import check_target, probe
+    from .inputs import evaluated_targets, resolve
+    from .integrity import results_json
+    from .output import (PARQUET_FILES, RESULT_FILES, labels, render_conditional, render_joint, render_table,
+                         select_targets, write_outputs)
+    from .runner import Variant, run_variants
+    from .terminal import ProgressLine, terminal_width
+
     out = None if args.no_write else (args.out or Path("out") / scenario.scenario.name)
     if out is not None:  # before any work: an existing results folder needs --force
         check_target(out, force=args.force, known=frozenset(RESULT_FILES + PARQUET_FILES))
@@ -100,7 +105,6 @@ def _run(args) -> int:
                              file="command line", key="--given")
     progress = ProgressLine(enabled=not args.quiet)
     started = time.perf_counter()
-    workers = args.workers if args.workers is not None else default_workers(inputs.paths)
     try:
         result = run_variants([Variant(inputs)], progress=progress, workers=workers, dask=args.dask).results[0]
     finally:
@@ -188,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return COMMANDS[args.command][1](args)
+        with kept_pools():  # worker processes, once started, serve every phase of the command
+            return COMMANDS[args.command][1](args)
     except InputError as exc:
         return _fail(f"error: {exc}", 2)
     except OutputIntegrityError as exc:

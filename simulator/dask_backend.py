@@ -15,12 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 
 from .errors import InputError
-
-#: What each worker process has set up: payload digest → state (one run at a time is kept).
-_WORKER_STATE: dict[str, object] = {}
 
 #: How long to try to reach a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = "10s"
@@ -28,19 +24,15 @@ CONNECT_TIMEOUT = "10s"
 
 def _task(payload: bytes, digest: str, function, item):
     """One task on a dask worker: function(state, item), the state built once per worker process
-    from the payload (a pickled (build, argument), as for local workers)."""
+    from the payload, as for local workers (:func:`simulator.spawned.state_for`)."""
     from threadpoolctl import threadpool_limits
 
     from .allocator import keep_freed_memory
+    from .spawned import state_for
 
-    state = _WORKER_STATE.get(digest)
-    if state is None:
-        keep_freed_memory()
-        _WORKER_STATE.clear()
-        build, argument = pickle.loads(payload)
-        state = _WORKER_STATE[digest] = build(argument)
+    keep_freed_memory()  # the worker process is the run's alone, as the command line's is
     with threadpool_limits(limits=1, user_api="blas"):
-        return function(state, item)
+        return function(state_for(digest, payload), item)
 
 
 def _client(address: str):

@@ -14,7 +14,6 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 
 
 class OutputIntegrityError(Exception):
@@ -59,15 +58,12 @@ def check_results(payload: dict) -> None:
                                        f"{paths - row.get('undefined_paths', 0)} paths are defined")
 
 
-def check_frame(name: str, frame: pd.DataFrame) -> None:
-    """Refuse a table with ±inf in a numeric column (NaN is written as an empty cell: undefined)."""
-    numeric = frame.select_dtypes(include="number")
-    if numeric.empty:
-        return
-    infinite = np.isinf(numeric.to_numpy(dtype=float))
-    if infinite.any():
-        row, col = np.argwhere(infinite)[0]
-        raise OutputIntegrityError(f"{name}: column '{numeric.columns[col]}', row {row} is infinite")
+def check_table(name: str, table) -> None:
+    """Refuse a :class:`~simulator.table.Table` with ±inf in a numeric column (NaN and None are
+    written as an empty cell: undefined)."""
+    infinite = table.first_infinite()
+    if infinite is not None:
+        raise OutputIntegrityError(f"{name}: column '{infinite[1]}', row {infinite[0]} is infinite")
 
 
 def results_json(payload: dict) -> str:

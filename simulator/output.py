@@ -15,12 +15,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-
 from .errors import InputError
 from .folder import write_folder
-from .integrity import check_frame, results_json
+from .integrity import check_table, results_json
 from .results import NOT_MODELLED, Result
+from .table import Table
 from .terminal import fit_table
 
 
@@ -48,14 +47,14 @@ RESULT_FILES = ("results.json", "targets.csv", "series.csv", "joint_groups.csv",
 PARQUET_FILES = ("targets.parquet", "series.parquet")
 
 
-def _parquet(frame: pd.DataFrame) -> bytes | None:
-    """The frame as Parquet bytes, or None without pyarrow (the optional extra ``parquet``)."""
+def _parquet(table: Table) -> bytes | None:
+    """The table as Parquet bytes, or None without pyarrow (the optional extra ``parquet``)."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
     buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
+    table.frame().to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 
@@ -70,17 +69,17 @@ def output_files(result: Result) -> dict[str, bytes]:
     OutputIntegrityError
         If any table or the JSON would hold NaN or infinity where a number is due (a bug).
     """
-    frames = {"targets.csv": (result.targets_frame(), dict(index=False)),
-              "series.csv": (result.series_frame(), dict(index=False, float_format="%.6g")),
-              "joint_groups.csv": (result.groups_frame(), dict(index=False, float_format="%.6g")),
-              "joint_cohits.csv": (result.cohits_frame(), dict(index_label="id")),
-              "joint_correlation.csv": (result.correlation_frame(), dict(index_label="id", float_format="%.4f"))}
+    tables = {"targets.csv": (result.targets_table(), None),
+              "series.csv": (result.series_table(), "%.6g"),
+              "joint_groups.csv": (result.groups_table(), "%.6g"),
+              "joint_cohits.csv": (result.cohits_table(), None),
+              "joint_correlation.csv": (result.correlation_table(), "%.4f")}
     files = {"results.json": results_json(result.to_dict()).encode("utf-8")}
-    for name, (frame, options) in frames.items():
-        check_frame(name, frame)
-        files[name] = frame.to_csv(**options).encode("utf-8")
+    for name, (table, float_format) in tables.items():
+        check_table(name, table)
+        files[name] = table.to_csv(float_format=float_format).encode("utf-8")
     for name in PARQUET_FILES:
-        data = _parquet(frames[name.replace(".parquet", ".csv")][0])
+        data = _parquet(tables[name.replace(".parquet", ".csv")][0])
         if data is not None:
             files[name] = data
     return files
@@ -107,8 +106,13 @@ def labels(lang: str) -> dict:
 WHOLE_UNITS = ("rank", "count", "dwellings", "persons")
 
 
+def _missing(x) -> bool:
+    """None or NaN: an empty cell."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def _number(x, unit: str | None) -> str:
-    if x is None or pd.isna(x):
+    if _missing(x):
         return "—"
     if unit in WHOLE_UNITS:
         return f"{x:,.0f}"
@@ -261,8 +265,8 @@ def render_conditional(result: Result, given: str, *, lang: str = "en", width: i
     paths_given = int(frame["paths_given"].iloc[0])
     head = (words["id"], words["target"], words["p_hit"], words["p_given"], words["lift"])
     shown = {t.id for t in select_targets(result.targets, groups=result.groups, ids=targets, group=group)}
-    rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if pd.isna(r.p_hit_given) else f"{r.p_hit_given:.3f}",
-             "—" if pd.isna(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples() if r.id in shown]
+    rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if _missing(r.p_hit_given) else f"{r.p_hit_given:.3f}",
+             "—" if _missing(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples() if r.id in shown]
     marks = _marks(words)
     title = words["given_title"].format(given=given, paths=f"{paths_given:,}".translate(marks),
                                         share=f"{paths_given / result.paths:.1%}".translate(marks))

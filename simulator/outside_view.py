@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.special import betaincinv
 
@@ -49,6 +48,8 @@ from .sourced import first_error, read_toml
 
 COLUMNS = ("region", "year", "indicator", "value", "unit", "price_basis", "source", "note")
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+#: A note that names its source an aggregator or a secondary one.
+_SECONDARY = re.compile("aggregator|secondary", re.IGNORECASE)
 _TARGET = re.compile(r"^growth_target_(min|max)_(\d+)yr$")
 _OUTCOME = re.compile(r"^growth_outcome_(\d+)yr_reported$")
 #: The single-year growth of the reported vintage: the outcome of an annual (1-year) target.
@@ -191,67 +192,117 @@ def load_outside_view_config(path: str | Path) -> OutsideViewConfig:
 
 
 # ------------------------------------------------------------------------------------------- data
-def read_panel(path: Path, *, regions, units) -> pd.DataFrame:
-    """The tidy panel file, validated by the calibration's reader (header, region, unit, numbers,
-    duplicates), with ``secondary`` and ``vintage`` (the page date at the start of the note)."""
-    from .estimation.data import read_tidy
+@dataclass(frozen=True)
+class Levels:
+    """Levels of one indicator, consecutive years × regions (NaN where a year has none)."""
 
-    rows = read_tidy(path, regions=set(regions), units=set(units))
-    rows["secondary"] = rows["note"].str.contains("aggregator|secondary", case=False, regex=True)
-    parts = rows["note"].str.extract(_DATE)
-    rows["vintage"] = parts[0].fillna("0000") + "-" + parts[1].fillna("00") + "-" + parts[2].fillna("00")
+    years: np.ndarray            # (T,) consecutive years
+    regions: tuple[str, ...]
+    values: np.ndarray           # (T, R)
+
+    def column(self, region: str) -> np.ndarray:
+        return self.values[:, self.regions.index(region)]
+
+    def select(self, regions: Iterable[str]) -> "Levels":
+        """These regions' columns, in the order given."""
+        regions = tuple(regions)
+        return Levels(self.years, regions, self.values[:, [self.regions.index(r) for r in regions]])
+
+    def growth(self) -> np.ndarray:
+        """Annual log growth (T, R), the first year NaN."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(self.values)
+        return np.vstack([np.full((1, logs.shape[1]), np.nan), np.diff(logs, axis=0)])
+
+    def frame(self):
+        """As a pandas table (years × regions), for the calibration's backtests."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=pd.Index(self.years, name="year"),
+                            columns=pd.Index(self.regions, name="region"))
+
+
+def read_panel(path: Path, *, regions, units) -> list[dict]:
+    """The tidy panel file's rows, validated by the tidy reader (header, region, unit, numbers,
+    duplicates), each with ``secondary`` and ``vintage`` (the page date at the start of the note)."""
+    from .tidy import read_records
+
+    rows = read_records(path, regions=set(regions), units=set(units))
+    for row in rows:
+        row["secondary"] = _SECONDARY.search(row["note"]) is not None
+        date = _DATE.match(row["note"])
+        parts = date.groups() if date else (None, None, None)
+        row["vintage"] = "-".join(part or fill for part, fill in zip(parts, ("0000", "00", "00")))
     return rows
 
 
-def choose_rows(rows: pd.DataFrame, overrides: Iterable[dict] = ()) -> pd.DataFrame:
-    """One row per (region, year, indicator): an override of the config (with its reason), else a
-    primary source before an aggregator, then the latest page date, then the source address (the
-    rule of :mod:`simulator.estimation.data`, without status words, which these notes lack)."""
-    ordered = rows.sort_values(["region", "year", "indicator", "secondary", "vintage", "source"],
-                               ascending=[True, True, True, True, False, True], kind="mergesort").copy()
-    ordered["rule"] = "primary source, latest page date"
+def _key(row: dict) -> tuple:
+    return row["region"], row["year"], row["indicator"]
+
+
+def choose_rows(rows: list[dict], overrides: Iterable[dict] = ()) -> list[dict]:
+    """One row per (region, year, indicator), sorted by that key: an override of the config (with
+    its reason), else a primary source before an aggregator, then the latest page date, then the
+    source address (the rule of :mod:`simulator.estimation.data`, without status words, which
+    these notes lack). Each row gets its ``rule`` and ``n_sources``."""
+    ordered = sorted(rows, key=lambda r: r["source"])  # stable sorts, the least significant first
+    ordered.sort(key=lambda r: r["vintage"], reverse=True)
+    ordered = [{**r, "rule": "primary source, latest page date"}
+               for r in sorted(ordered, key=lambda r: (*_key(r), r["secondary"]))]
     for item in overrides:
-        mask = ((ordered.region == item["region"]) & (ordered.year == int(item["year"]))
-                & (ordered.indicator == item["indicator"]))
-        hit = mask & ordered.source.str.contains(item["source_contains"], regex=False)
-        if not hit.any():
+        key = (item["region"], int(item["year"]), item["indicator"])
+        hit = [_key(r) == key and item["source_contains"] in r["source"] for r in ordered]
+        if not any(hit):
             raise InputError(f"no row of {item['region']} {item['year']} {item['indicator']} has a source containing "
                              f"'{item['source_contains']}'", key="source_choice")
-        ordered = pd.concat([ordered[hit], ordered[~hit]]).sort_values(["region", "year", "indicator"], kind="mergesort")
-        ordered.loc[hit, "rule"] = f"override: {item.get('reason', '')}"
-    counts = ordered.groupby(["region", "year", "indicator"])["value"].transform("size")
-    ordered["n_sources"] = counts
-    return ordered.groupby(["region", "year", "indicator"], sort=True).head(1).reset_index(drop=True)
+        for r, h in zip(ordered, hit):
+            if h:
+                r["rule"] = f"override: {item.get('reason', '')}"
+        # the chosen source first within its key, every other row where it was
+        ordered = [r for r, _ in sorted(zip(ordered, hit), key=lambda rh: (*_key(rh[0]), not rh[1]))]
+    chosen: dict[tuple, dict] = {}
+    for r in ordered:
+        first = chosen.setdefault(_key(r), {**r, "n_sources": 0})
+        first["n_sources"] += 1
+    return list(chosen.values())
 
 
-def level_panel(rows: pd.DataFrame, indicator: str, *, max_abs_log_change: float) -> tuple[pd.DataFrame, list[dict]]:
-    """Levels (years × regions) of one indicator, and the year-on-year changes dropped as data errors.
+def level_panel(rows: list[dict], indicator: str, *, max_abs_log_change: float) -> tuple[Levels, list[dict]]:
+    """Levels (years × regions, regions sorted) of one indicator, and the year-on-year changes
+    dropped as data errors.
 
     A change |Δ ln Y| > ``max_abs_log_change`` is read as a data error (a misplaced digit): the later
     level of the change is set missing, so no spell starts or ends on it, and the change is listed.
     """
-    levels = rows[rows.indicator == indicator].pivot_table(index="year", columns="region", values="value", aggfunc="first")
-    levels = levels.sort_index()
-    years = np.arange(int(levels.index.min()), int(levels.index.max()) + 1)
-    levels = levels.reindex(years)
-    change = np.log(levels).diff()
+    picked = [r for r in rows if r["indicator"] == indicator]
+    if not picked:
+        raise InputError(f"no row of indicator '{indicator}' in the panel", key="data.level_indicator")
+    regions = tuple(sorted({r["region"] for r in picked}))
+    first = min(r["year"] for r in picked)
+    years = np.arange(first, max(r["year"] for r in picked) + 1)
+    values = np.full((len(years), len(regions)), np.nan)
+    column = {region: j for j, region in enumerate(regions)}
+    for r in picked:  # one row per key (choose_rows)
+        values[r["year"] - first, column[r["region"]]] = r["value"]
+    change = Levels(years, regions, values).growth()
     dropped = []
-    for region in levels.columns:
-        bad = change.index[(change[region].abs() > max_abs_log_change).to_numpy()]
-        for year in bad:
-            dropped.append({"region": region, "year": int(year), "log_change": float(change.at[year, region]),
+    for j, region in enumerate(regions):
+        for t in np.flatnonzero(np.abs(change[:, j]) > max_abs_log_change):
+            dropped.append({"region": region, "year": int(years[t]), "log_change": float(change[t, j]),
                             "reason": f"|Δ ln level| > {max_abs_log_change:g}: read as a data error"})
-            levels.loc[year, region] = np.nan  # no spell may start or end on the suspect level
-    return levels, dropped
+            values[t, j] = np.nan  # no spell may start or end on the suspect level
+    return Levels(years, regions, values), dropped
 
 
-def summed_levels(levels: pd.DataFrame, parts: tuple[str, ...]) -> pd.Series:
-    """The levels of a merged area: the sum of its parts in the years where every part has one."""
-    missing = [p for p in parts if p not in levels.columns]
+def summed_levels(levels: Levels, parts: tuple[str, ...], name: str = "") -> Levels:
+    """The levels of a merged area (one column, ``name``): the sum of its parts in the years where
+    every part has one."""
+    missing = [p for p in parts if p not in levels.regions]
     if missing:
         raise InputError(f"no {', '.join(missing)} in the level panel", key="classes")
-    block = levels[list(parts)]
-    return block.sum(axis=1, min_count=len(parts)).where(block.notna().all(axis=1))
+    block = levels.select(parts).values
+    total = np.where(np.isfinite(block).all(axis=1), block.sum(axis=1), np.nan)
+    return Levels(levels.years, (name or "+".join(parts),), total[:, None])
 
 
 # ----------------------------------------------------------------------------------------- spells
@@ -267,15 +318,16 @@ class Spell:
         return self.last - self.first + 1
 
 
-def spells(levels: pd.DataFrame, length: int) -> list[Spell]:
+def spells(levels: Levels, length: int) -> list[Spell]:
     """Every window of ``length`` years with both end levels, per region (overlapping windows)."""
     out = []
-    for region in levels.columns:
-        y = levels[region]
-        for start in y.index:
-            end = start + length
-            if end in y.index and np.isfinite(y[start]) and np.isfinite(y[end]) and y[start] > 0:
-                out.append(Spell(str(region), int(start) + 1, int(end), float((y[end] / y[start]) ** (1.0 / length) - 1.0)))
+    for j, region in enumerate(levels.regions):
+        y = levels.values[:, j]
+        for t in range(len(y) - length):
+            start, end = y[t], y[t + length]
+            if np.isfinite(start) and np.isfinite(end) and start > 0:
+                out.append(Spell(str(region), int(levels.years[t]) + 1, int(levels.years[t + length]),
+                                 float((end / start) ** (1.0 / length) - 1.0)))
     return out
 
 
@@ -293,14 +345,14 @@ class VarianceComponents:
         return {"region": self.region, "year": self.year, "residual": self.residual, "n_obs": self.n_obs}
 
 
-def variance_components(growth: pd.DataFrame) -> VarianceComponents:
-    """Method-of-moments components of a (years × regions) frame of log growth with gaps.
+def variance_components(growth) -> VarianceComponents:
+    """Method-of-moments components of a (years × regions) array or table of log growth with gaps.
 
     The two-way fixed effects are found by alternating projections; σ_e² = SSR / (N − R − T + 1);
     σ_δ² = var(δ̂_t) − σ_e²/R̄ (R̄ the mean number of regions a year) and σ_μ² = var(μ̂_i) − σ_e²/T̄,
     each floored at zero.
     """
-    x = growth.to_numpy(dtype=float)
+    x = np.asarray(growth, dtype=float)
     present = np.isfinite(x)
     n = int(present.sum())
     n_years, n_regions = int(present.any(axis=1).sum()), int(present.any(axis=0).sum())
@@ -499,7 +551,7 @@ def _successor(region: str, merged: Mapping[str, tuple[str, ...]]) -> str | None
     return None
 
 
-def plan_pairs(chosen: pd.DataFrame, levels: pd.DataFrame, *, regions: Iterable[str], spans: Iterable[int],
+def plan_pairs(chosen: list[dict], levels: Levels, *, regions: Iterable[str], spans: Iterable[int],
                merged: Mapping[str, tuple[str, ...]], merger_year: int | None) -> list[PlanPair]:
     """Every growth target of ``regions`` (rows ``growth_target_min_<k>yr``) with its outcome.
 
@@ -509,7 +561,7 @@ def plan_pairs(chosen: pd.DataFrame, levels: pd.DataFrame, *, regions: Iterable[
     over the period where both end levels exist. A target without any outcome is kept (no hit).
     """
     spans = set(spans)
-    table = {(r.region, int(r.year), r.indicator): r for r in chosen.itertuples(index=False)}
+    table = {_key(r): r for r in chosen}
     out = []
     for (region, year, indicator), row in sorted(table.items()):
         m = _TARGET.match(indicator)
@@ -524,14 +576,15 @@ def plan_pairs(chosen: pd.DataFrame, levels: pd.DataFrame, *, regions: Iterable[
             outcome_row, outcome_region = table.get((successor, year, wanted)), successor
         top = table.get((region, year, f"growth_target_max_{k}yr"))
         back = None
-        if region in levels.columns and (first - 1) in levels.index and year in levels.index:
-            y0, y1 = levels.at[first - 1, region], levels.at[year, region]
+        if region in levels.regions and levels.years[0] <= first - 1 and year <= levels.years[-1]:
+            y = levels.column(region)
+            y0, y1 = y[first - 1 - levels.years[0]], y[year - levels.years[0]]
             if np.isfinite(y0) and np.isfinite(y1):
                 back = float(100.0 * ((y1 / y0) ** (1.0 / k) - 1.0))
-        out.append(PlanPair(region, first, year, float(row.value), None if top is None else float(top.value),
-                            None if outcome_row is None else float(outcome_row.value),
-                            outcome_region if outcome_row is not None else "", back, row.source,
-                            "" if outcome_row is None else outcome_row.source))
+        out.append(PlanPair(region, first, year, float(row["value"]), None if top is None else float(top["value"]),
+                            None if outcome_row is None else float(outcome_row["value"]),
+                            outcome_region if outcome_row is not None else "", back, row["source"],
+                            "" if outcome_row is None else outcome_row["source"]))
     return out
 
 
@@ -622,12 +675,13 @@ class OutsideView:
 
 @dataclass(frozen=True)
 class Reference:
-    """What :func:`load_reference` reads once: the config, the chosen rows, the level panel, the
-    spells of every class with its variance components, the plan records and the required rates."""
+    """What :func:`load_reference` reads once: the config, the chosen rows (one per region, year
+    and indicator), the level panel, the spells of every class with its variance components, the
+    plan records and the required rates. Plain lists and arrays: a run does not load pandas."""
 
     config: OutsideViewConfig
-    rows: pd.DataFrame
-    levels: pd.DataFrame
+    chosen: tuple[dict, ...]
+    panel: Levels
     dropped: tuple[dict, ...]
     class_spells: dict[str, tuple[Spell, ...]]
     class_regions: dict[str, tuple[str, ...]]
@@ -636,13 +690,26 @@ class Reference:
     required: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # id -> (rate, comparator, how)
 
 
-def _class_levels(levels: pd.DataFrame, cls: ClassConfig) -> pd.DataFrame:
+    @property
+    def rows(self):
+        """The chosen rows as a pandas table (for the calibration's backtests)."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.chosen))
+
+    @property
+    def levels(self):
+        """The level panel as a pandas table, years × regions (for the calibration's backtests)."""
+        return self.panel.frame()
+
+
+def _class_levels(levels: Levels, cls: ClassConfig) -> Levels:
     if cls.sum_of:
-        return pd.DataFrame({cls.name or "+".join(cls.sum_of): summed_levels(levels, cls.sum_of)})
-    missing = [r for r in cls.regions if r not in levels.columns]
+        return summed_levels(levels, cls.sum_of, cls.name)
+    missing = [r for r in cls.regions if r not in levels.regions]
     if missing:
         raise InputError(f"no level series for {', '.join(missing)}", key="classes")
-    return levels[list(cls.regions)]
+    return levels.select(cls.regions)
 
 
 def required_rates(config: OutsideViewConfig, registry=None) -> dict[str, tuple[float, str, str]]:
@@ -703,19 +770,19 @@ def load_reference(config: OutsideViewConfig | str | Path, *, registry=None) -> 
     for name, cls in config.classes.items():
         block = _class_levels(levels, cls)
         class_spells[name] = tuple(spells(block, config.data.spell_years))
-        class_regions[name] = tuple(block.columns)
-        growth = np.log(block).diff()
-        if block.shape[1] >= 2:
+        class_regions[name] = block.regions
+        growth = block.growth()
+        if len(block.regions) >= 2:
             components[name] = variance_components(growth)
         else:  # one region: no cross-region components; year and residual shocks are one
-            g = growth.iloc[:, 0].dropna()
+            g = growth[:, 0][~np.isnan(growth[:, 0])]
             components[name] = VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(len(g)))
     merged = {k: tuple(v) for k, v in config.merged.items()}
     records = tuple(PlanRecord(name, rec.label, tuple(plan_pairs(chosen, levels, regions=rec.regions, spans=rec.spans,
                                                                   merged=merged, merger_year=config.merger_year)),
                                rec.label_vi)
                     for name, rec in config.plan_records.items())
-    return Reference(config, chosen, levels, tuple(dropped), class_spells, class_regions, components, records,
+    return Reference(config, tuple(chosen), levels, tuple(dropped), class_spells, class_regions, components, records,
                      required_rates(config, registry))
 
 

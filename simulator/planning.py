@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .inputs import resolve
-from .output import labels, write_files
-from .runner import Variant, default_workers, run_variants
-from .scenario import load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The engine, pandas and numpy load inside the commands: the command line parses its arguments
+# (and starts its worker processes) before it pays for them.
 
 
 def add_run_options(p, *, scenario: bool = True, dask: bool = True) -> None:
@@ -41,6 +41,9 @@ def add_run_options(p, *, scenario: bool = True, dask: bool = True) -> None:
 def _inputs(path, args):
     if args.paths is not None and args.paths <= 0:
         raise InputError(f"expected a positive number of paths, got {args.paths}", file="command line", key="--paths")
+    from .inputs import resolve
+    from .scenario import load_scenario
+
     return resolve(load_scenario(path, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size))
 
 
@@ -68,6 +71,8 @@ def _emit(args, payload: dict, text: str, files: dict[str, str], default_out: Pa
     else:
         print(text)
     if not args.no_write:
+        from .output import write_files
+
         written = write_files(args.out or default_out, files)
         if args.format == "table":
             print("Wrote " + ", ".join(str(p) for p in written))
@@ -86,6 +91,8 @@ def _compare_parser(sub) -> None:
 
 def _compare(args) -> int:
     from .compare import from_run, from_separate_runs
+    from .pool import default_workers
+    from .runner import Variant, run_variants
 
     if len(args.scenarios) < 2:
         raise InputError("give at least two scenario files (the first is the baseline)", file="command line")
@@ -122,6 +129,8 @@ def _compare(args) -> int:
 
 def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
     """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
+    from .output import labels
+
     words = labels(lang)
     diffs = comparison.differences()
     variants = comparison.names
@@ -179,6 +188,10 @@ def _solve_parser(sub) -> None:
 
 
 def _solve(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from .pool import default_workers
     from .solve import frontier, lever_range, solve, solve_all, solve_deterministic
 
     inputs = _inputs(args.scenario, args)
@@ -270,6 +283,8 @@ def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid) -
 
 
 def _frontier_frame(surface: dict) -> pd.DataFrame:
+    import pandas as pd
+
     a, b = surface["levers"]
     rows = [{a: x, b: y, "p_hit": surface["p_hit"][j][i]} for j, y in enumerate(surface[b]) for i, x in enumerate(surface[a])]
     return pd.DataFrame(rows)
@@ -299,7 +314,11 @@ def _audit_parser(sub) -> None:
 
 
 def _audit(args) -> int:
+    import pandas as pd
+
     from .audit import audit
+    from .inputs import resolve
+    from .scenario import load_scenario
 
     inputs = resolve(load_scenario(args.scenario, overrides=args.set))
     result = audit(inputs)
@@ -327,7 +346,11 @@ def _update_parser(sub) -> None:
 
 
 def _update(args) -> int:
+    import pandas as pd
+
     from .nowcast import load_observations
+    from .pool import default_workers
+    from .runner import Variant, run_variants
 
     inputs = _inputs(args.scenario, args)
     observed = load_observations(args.observed, years=inputs.years)

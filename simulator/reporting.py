@@ -11,10 +11,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
-from .inputs import resolve
-from .output import labels
 from .planning import _emit, _short, _table, add_run_options
-from .scenario import load_scenario
 
 # ---------------------------------------------------------------- shared
 
@@ -79,6 +76,9 @@ def progress_bar(quiet: bool, stream=None):
 def _inputs(path, args, *, paths=None):
     if paths is not None and paths <= 0:
         raise InputError(f"expected a positive number of paths, got {paths}", file="command line", key="--paths")
+    from .inputs import resolve
+    from .scenario import load_scenario
+
     return resolve(load_scenario(path, overrides=args.set, paths=paths, seed=args.seed, chunk_size=args.chunk_size))
 
 
@@ -101,7 +101,7 @@ def _sensitivity_parser(sub) -> None:
 def _analysis_workers(args, inputs, config) -> int:
     """Workers of a sensitivity analysis: as asked, else as for a run of its Sobol design's paths
     (samples × (inputs + 2) × inner, about a million by default: every core)."""
-    from .runner import default_workers
+    from .pool import default_workers
 
     uncertain = len(inputs.contract.parameters) + len(inputs.contract.satellite_parameters) + len(config.levers)
     return args.workers or default_workers(config.samples * (uncertain + 2) * config.inner)
@@ -142,6 +142,8 @@ def _indent(text: str) -> str:
 def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
     """The terminal report of :func:`simulator.sensitivity.analyse`: the variance split per target,
     then per target its largest Sobol indices, its tornado and its discovery box."""
+    from .output import labels
+
     w = labels(lang)["report"]
     c = result.config
     d = len(result.factors)
@@ -213,7 +215,8 @@ def _report(args) -> int:
     from .audit import audit
     from .compare import from_run
     from .report import build_report, load_history, write_report
-    from .runner import Variant, default_workers, run_variants
+    from .pool import default_workers
+    from .runner import Variant, run_variants
     from .sensitivity import analyse
 
     progress = progress_bar(args.quiet)

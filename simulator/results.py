@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pandas loads where a table is asked for: a run (and a worke
 from .evaluate import effective_bounds, wilson_interval
 from .joint import JointSummary
 from .metrics import SERIES
+from .table import Table
 from .targets import Method, Registry, Target, value_unit
 from .units import UNITS_VI, conversion_factor, report_unit
 
@@ -105,6 +106,11 @@ def _float(x) -> float:
     return float("nan") if x is None else float(x)
 
 
+def _matrix_table(matrix: np.ndarray, ids: list[str]) -> Table:
+    """A square matrix over the targets: a column per target, the ids as the index (``id``)."""
+    return Table({tid: matrix[:, j].tolist() for j, tid in enumerate(ids)}, index=("id", ids))
+
+
 def _clean(x):
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -165,25 +171,34 @@ class Result:
                              "lift": conditional / np.where(j.p_hit() > 0, j.p_hit(), np.nan),
                              "paths_given": hits_given})
 
-    def correlation_frame(self) -> pd.DataFrame:
+    def correlation_table(self) -> Table:
         """Correlation matrix of the hit indicators (evaluated targets × evaluated targets)."""
-        import pandas as pd
-        return pd.DataFrame(self.joint.correlation(), index=list(self.joint.ids), columns=list(self.joint.ids))
+        return _matrix_table(self.joint.correlation(), list(self.joint.ids))
 
-    def cohits_frame(self) -> pd.DataFrame:
+    def cohits_table(self) -> Table:
         """Paths hitting both targets (the diagonal: hits of each)."""
-        import pandas as pd
-        return pd.DataFrame(self.joint.cohits, index=list(self.joint.ids), columns=list(self.joint.ids))
+        return _matrix_table(self.joint.cohits, list(self.joint.ids))
 
-    def groups_frame(self) -> pd.DataFrame:
+    def groups_table(self) -> Table:
         """P(at least k of the group's n targets), one row per group and k; k = n is P(all)."""
-        import pandas as pd
         rows = []
         for g in self.joint.group_table():
             for k, p in enumerate(g["p_at_least"]):
                 rows.append({"group": g["group"], "n": g["n"], "k": k, "p_at_least_k": p,
                              "p_exactly_k": int(self.joint.group_histograms[g["group"]][k]) / self.joint.paths})
-        return pd.DataFrame(rows)
+        return Table.from_rows(rows)
+
+    def correlation_frame(self) -> pd.DataFrame:
+        """:meth:`correlation_table` as a DataFrame."""
+        return self.correlation_table().frame()
+
+    def cohits_frame(self) -> pd.DataFrame:
+        """:meth:`cohits_table` as a DataFrame."""
+        return self.cohits_table().frame()
+
+    def groups_frame(self) -> pd.DataFrame:
+        """:meth:`groups_table` as a DataFrame."""
+        return self.groups_table().frame()
 
     def joint_dict(self) -> dict:
         """The ``joint`` section of ``results.json``."""
@@ -202,15 +217,14 @@ class Result:
 
         return outside_view_json(self.outside_view)
 
-    def targets_frame(self) -> pd.DataFrame:
+    def targets_table(self) -> Table:
         """One row per registry target: thresholds, P(hit) and its interval, quantiles, method.
 
         Values are in the registry's unit (column ``unit``: percent for shares and rates, as
-        :meth:`series_frame`). Every column holds one type: ``threshold`` is the threshold, or the
+        :meth:`series_table`). Every column holds one type: ``threshold`` is the threshold, or the
         low end of a ``between`` range whose high end is ``threshold_high`` (NaN otherwise); the
         same for ``effective_threshold`` and ``effective_threshold_high``.
         """
-        import pandas as pd
         rows = []
         for t in self.targets:
             row = {k: getattr(t, k) for k in ("id", "number", "group", "name_en", "name_vi", "metric", "kind",
@@ -225,20 +239,17 @@ class Result:
             row["period"] = "–".join(map(str, t.period)) if t.period else None
             row["assumptions"] = ";".join(t.assumptions)
             rows.append(row)
-        frame = pd.DataFrame(rows)
-        order = ["id", "number", "group", "name_en", "name_vi", "metric", "kind", "comparator", "threshold",
-                 "threshold_high", "effective_threshold", "effective_threshold_high", "unit"]
-        frame = frame[order + [c for c in frame.columns if c not in order]]
-        numeric = ["p_hit", "median", "p10", "p90", "approx_tolerance", "prior_probability", "p_hit_low", "p_hit_high"]
-        return frame.astype({c: float for c in numeric})
+        order = ("id", "number", "group", "name_en", "name_vi", "metric", "kind", "comparator", "threshold",
+                 "threshold_high", "effective_threshold", "effective_threshold_high", "unit")
+        numeric = ("p_hit", "median", "p10", "p90", "approx_tolerance", "prior_probability", "p_hit_low", "p_hit_high")
+        return Table.from_rows(rows, order=order, floats=numeric)
 
-    def series_frame(self, *, units: str = "report") -> pd.DataFrame:
+    def series_table(self, *, units: str = "report") -> Table:
         """Per-year quantiles of every simulated series (long format), the unit in column ``unit``.
 
-        ``units="report"`` (default) shows shares and rates in percent, as :meth:`targets_frame`
+        ``units="report"`` (default) shows shares and rates in percent, as :meth:`targets_table`
         and the registry do; ``units="engine"`` keeps the engine's fractions.
         """
-        import pandas as pd
         if units not in ("report", "engine"):
             raise ValueError(f"units must be 'report' or 'engine', got {units!r}")
         rows = []
@@ -248,7 +259,15 @@ class Result:
                 row = {"metric": metric, "unit": unit, "year": int(year)}
                 row.update({f"p{round(p * 100):02d}": float(q[i, j]) * factor for j, p in enumerate(SERIES_QUANTILES)})
                 rows.append(row)
-        return pd.DataFrame(rows)
+        return Table.from_rows(rows)
+
+    def targets_frame(self) -> pd.DataFrame:
+        """:meth:`targets_table` as a DataFrame."""
+        return self.targets_table().frame()
+
+    def series_frame(self, *, units: str = "report") -> pd.DataFrame:
+        """:meth:`series_table` as a DataFrame."""
+        return self.series_table(units=units).frame()
 
     def __repr__(self) -> str:
         evaluated = sum(t.p_hit is not None for t in self.targets)

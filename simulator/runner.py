@@ -11,14 +11,9 @@ numbers are the same for any chunk size and worker count. Memory is bounded by `
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import pickle
-import signal
-import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -27,20 +22,19 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
-from .allocator import keep_freed_memory
 from .draws import chunks, draw, neutral
 from .engine import PathValues, path_values, simulate
-from .entry import BLAS_THREAD_VARIABLES
 from .errors import InputError
 from .evaluate import Plan, evaluate, make_plan
 from .inputs import Inputs, evaluated_targets, resolve
 from .levers import ResolvedLevers
 from .metrics import SERIES
 from .nowcast import condition
+from .pool import default_workers, pool_of
 from .provenance import assumptions_behind, echoes_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
 from .scenario import Scenario, load_scenario
-from .spawned import start_worker
+from .spawned import state_for
 from .summaries import PairedCounts, Summary
 from .targets import Method
 
@@ -211,25 +205,6 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
     return summaries, paired, kept, misses
 
 
-#: What a worker process set up once for its run (:func:`_start_worker`): the first argument of
-#: every task it runs (the variants' setups, or the state of a :func:`map_tasks`).
-_WORKER_STATE: list = []
-
-#: The signals that stop a run; held back while worker processes are spawned (see below).
-_STOPS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _start_worker(payload: bytes) -> None:
-    # Ctrl-C is the parent's to handle (it terminates the workers), so a worker prints no
-    # traceback; SIGTERM, held back since the spawn, may now end the worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
-    keep_freed_memory()  # the worker process is the run's alone, as the command line's is
-    build, argument = pickle.loads(payload)
-    _WORKER_STATE[:] = [build(argument)]
-
-
 def _setups(variants) -> list[_Setup]:
     """The worker's state of a run of variants."""
     return [_Setup(v) for v in variants]
@@ -237,8 +212,8 @@ def _setups(variants) -> list[_Setup]:
 
 def for_workers(inputs: Inputs) -> Inputs:
     """The inputs as a worker process needs them: without the outside view's reference, which
-    only the results use (in this process); it holds pandas tables, which would make every worker
-    import pandas (0.3 s) and send six times the bytes."""
+    only the results use (in this process): with its panel rows the payload is six times larger
+    (0.69 MB against 0.11 MB), and every task carries its payload."""
     return replace(inputs, outside_view=None)
 
 
@@ -267,43 +242,15 @@ def _run_batch(setups: list[_Setup], batch: list) -> tuple:
 
 
 def _worker(task: tuple):
-    """One task of a worker process (set up by :func:`_start_worker`): function(state, item)."""
-    function, item = task
-    return function(_WORKER_STATE[0], item)
+    """One task of a worker process: function(state, item), its state built once per process
+    (:func:`simulator.spawned.state_for`)."""
+    digest, payload, function, item = task
+    return function(state_for(digest, payload), item)
 
-
-_ONE_THREAD = {name: "1" for name in BLAS_THREAD_VARIABLES}
 
 #: Tasks per worker process: enough for a live progress line, few enough that sending the
 #: summaries back costs little.
 _TASKS_PER_WORKER = 8
-
-
-@contextmanager
-def _stops_deferred():
-    """Defer Ctrl-C and SIGTERM while worker processes are spawned, then act on them.
-
-    A signal that cut a spawn short would leave a started process the pool does not know of
-    (it would outlive the run). Python runs signal handlers in the main thread only, so a
-    handler that notes the signal defers it whichever thread the kernel hands it to; blocking
-    the signals in this thread as well is inherited by the spawned processes, which so cannot
-    be cut short while they import (they unblock once their Ctrl-C is ignored). Outside the main
-    thread handlers cannot be set, and the spawn is not guarded."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    handlers = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in _STOPS}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS) if hasattr(signal, "pthread_sigmask") else None
-    try:
-        yield
-    finally:
-        if mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        if caught:
-            signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
 
 
 def _batches(work: list, workers: int, variants: int = 1) -> list[list]:
@@ -340,30 +287,26 @@ def _tapered(batches: list[list], workers: int) -> list[list]:
 
 def _on_processes(function, state, payload: bytes, items: list, workers: int):
     """Yield (index, function(state, item)) for every item as it finishes, on ``workers`` local
-    processes: this one, with ``state``, and ``workers − 1`` spawned ones, each set up once from
-    ``payload`` (a pickled (build, argument): its state is build(argument)).
+    processes: this one, with ``state``, and ``workers − 1`` worker processes
+    (:func:`simulator.pool.pool_of`), which build their state from ``payload`` (a pickled
+    (build, argument): build(argument)).
 
-    This process runs items itself while the spawned ones start (about a second each to import
-    numpy and scipy) and whenever none of theirs is ready, so start-up costs no idle core. The
-    spawned processes get one BLAS thread each. If the caller stops (an error, Ctrl-C, SIGTERM)
-    they are terminated at once rather than left to finish their items."""
+    This process runs items itself while the workers start (about a second each to import
+    numpy and scipy, unless the command started them early) and whenever none of theirs is
+    ready, so start-up costs no idle core. If the caller stops (an error, Ctrl-C, SIGTERM) the
+    workers are terminated at once rather than left to finish their items."""
     queue = deque(enumerate(items))
-    saved = {name: os.environ.get(name) for name in _ONE_THREAD}
-    os.environ.update(_ONE_THREAD)  # inherited by the spawned processes before they import numpy
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=start_worker, initargs=(payload,))
+    digest = hashlib.sha256(payload).hexdigest()
     pending: dict = {}
+    with pool_of(workers - 1) as pool:
 
-    def refill() -> None:
-        # two items in flight per spawned process, so none waits for the next; near the end
-        # the last ones stay here, so this process does not wait for a queue it could have run
-        while queue and len(pending) < 2 * (workers - 1) and (len(queue) > len(pending) or not pending):
-            index, item = queue.popleft()
-            with _stops_deferred():  # the pool spawns its processes on submit
-                pending[pool.submit(_worker, (function, item))] = index
+        def refill() -> None:
+            # two items in flight per worker, so none waits for the next; near the end the last
+            # ones stay here, so this process does not wait for a queue it could have run
+            while queue and len(pending) < 2 * (workers - 1) and (len(queue) > len(pending) or not pending):
+                index, item = queue.popleft()
+                pending[pool.submit(_worker, (digest, payload, function, item))] = index
 
-    finished = False
-    try:
         refill()
         while pending or queue:
             done = {f for f in pending if f.done()}
@@ -376,17 +319,6 @@ def _on_processes(function, state, payload: bytes, items: list, workers: int):
             for future in done:
                 yield pending.pop(future), future.result()
             refill()
-        finished = True
-    finally:
-        if not finished:
-            for process in multiprocessing.active_children():
-                process.terminate()
-        pool.shutdown(wait=finished, cancel_futures=True)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _payload(build, argument) -> bytes:
@@ -596,21 +528,6 @@ def _result(setup: _Setup, summary: Summary, kept) -> Result:
                   levers=variant.resolved_levers.to_dict(), provenance=provenance, joint=summary.joint.summary(),
                   groups=dict(inputs.registry.groups), full_paths=full_paths, full_hits=full_hits,
                   full_parameters=full_parameters, outside_view=outside)
-
-
-#: From this many paths the command line runs on every core by default (starting a worker
-#: process costs about a second).
-PARALLEL_FROM_PATHS = 400_000
-
-
-def default_workers(paths: int) -> int:
-    """Worker processes for a run of ``paths`` paths (per variant): every core of this machine
-    from :data:`PARALLEL_FROM_PATHS` paths on, else one. It is the chunk count that pays for the
-    workers' start-up and for the summaries they send back (about 36 MB per variant per task):
-    seven variants at 100,000 paths ran slower on two workers (11.7 s against 9.2 s), at 400,000
-    paths faster (18.4 s against 24.8 s)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores if paths >= PARALLEL_FROM_PATHS else 1
 
 
 def run(scenario: str | Path | Scenario, *, overrides: list[str] | tuple[str, ...] = (), keep_paths: bool = False,

@@ -16,7 +16,8 @@ from conftest import REPO, assert_cli_fails
 
 from simulator.cli import main
 from simulator.folder import check_target, recover, write_folder
-from simulator.integrity import OutputIntegrityError, check_frame, check_results, results_json
+from simulator.integrity import OutputIntegrityError, check_results, check_table, results_json
+from simulator.table import Table
 from simulator.output import PARQUET_FILES, RESULT_FILES, output_files
 
 RUN = ["scenarios/base.toml", "--paths", "300", "--quiet"]
@@ -183,8 +184,10 @@ def test_results_are_checked_for_non_finite_numbers(small_result):
 
 def test_tables_are_checked_for_infinity():
     with pytest.raises(OutputIntegrityError, match="column 'x', row 1"):
-        check_frame("t.csv", pd.DataFrame({"x": [1.0, np.inf], "y": ["a", "b"]}))
-    check_frame("t.csv", pd.DataFrame({"x": [1.0, np.nan]}))  # NaN is an empty cell: undefined, allowed
+        check_table("t.csv", Table({"x": [1.0, np.inf], "y": ["a", "b"]}))
+    with pytest.raises(OutputIntegrityError, match="column 'z', row 0"):  # the first infinite cell, row by row
+        check_table("t.csv", Table({"x": [1.0, -np.inf], "z": [np.inf, 2.0]}))
+    check_table("t.csv", Table({"x": [1.0, np.nan, None], "y": ["inf", "b", "c"]}))  # NaN: an empty cell, allowed
 
 
 def test_undefined_values_are_null_not_nan(small_result):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.outside_view import (VarianceComponents, blend, effective_spells, load_reference,
+from simulator.outside_view import (Levels, VarianceComponents, blend, effective_spells, load_reference,
                                     outside_view_for, percentile_of, reached, spells, variance_components)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ model_weight = 4
 
 
 def test_base_rate_and_percentile_match_a_hand_computation(tmp_path):
-    frame = pd.DataFrame(LEVELS, index=range(2010, 2014))
+    frame = Levels(np.arange(2010, 2014), tuple(LEVELS), np.array(list(LEVELS.values())).T)
     growth = sorted(round(s.growth, 6) for s in spells(frame, 2))
     assert growth == [0.05, round((121.275 / 105) ** 0.5 - 1, 6), 0.1, 0.1, round(1.25**0.5 - 1, 6),
                       round(1.25**0.5 - 1, 6)]

@@ -111,9 +111,9 @@ def test_map_tasks_keeps_the_order_on_workers_and_reports_each_item():
     assert [o.tolist() for o in map_tasks(np.add, 1, items)] == [(i + 1).tolist() for i in items]
 
 
-def test_a_worker_gets_no_pandas_tables_and_so_never_imports_pandas(tmp_path):
-    """The outside view's reference (pandas tables) stays in this process: a worker that unpickles
-    its set-up imports numpy and the engine only (pandas would cost it 0.3 s)."""
+def test_a_worker_gets_no_outside_view_and_never_imports_pandas(tmp_path):
+    """The outside view's reference (the panel's rows) stays in this process: a worker that
+    unpickles its set-up imports numpy and the engine only (pandas would cost it 0.3 s)."""
     import subprocess
     import sys
 

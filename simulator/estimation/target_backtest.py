@@ -543,7 +543,7 @@ def _events(reference: Reference, panel_regions, levels, panel, national, engine
                 key = (forecast_region, origin)
                 if key not in aggregates:
                     parts = merged[forecast_region]
-                    summed = summed_levels(reference.levels, parts)
+                    summed = summed_levels(reference.panel, parts).frame().iloc[:, 0]
                     sub = {r: s for r, s in panel.items() if r not in parts}
                     sub[forecast_region] = np.log(summed).diff().dropna()
                     fit = fit_growth(sub, origin=origin, national=national, **common)
@@ -555,7 +555,7 @@ def _events(reference: Reference, panel_regions, levels, panel, national, engine
                     aggregates[key] = (fit, model, naive)
                 fit, model, naive = aggregates[key]
                 i = 0
-                back_levels = pd.DataFrame({forecast_region: summed_levels(reference.levels, merged[forecast_region])})
+                back_levels = summed_levels(reference.panel, merged[forecast_region], forecast_region).frame()
         except (ValueError, KeyError) as exc:
             skipped.append(("events", region, origin, str(exc)))
             continue

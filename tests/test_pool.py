@@ -1,0 +1,65 @@
+"""Worker processes kept for a command: one pool serves every phase, starts ahead of its first
+use, is terminated when a phase fails, and nothing outlives the command."""
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from simulator import pool
+from simulator.runner import map_tasks
+
+
+def _process_of(state, item):
+    """The process that ran an item (slow enough that the parent cannot run them all)."""
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def _fails_on_three(state, item):
+    if item == 3:
+        raise ValueError("item three")
+    return item
+
+
+def _workers_that_ran(items=6) -> set[int]:
+    return set(map_tasks(_process_of, None, range(items), workers=2)) - {os.getpid()}
+
+
+def test_a_command_keeps_its_workers_for_every_phase_and_ends_them():
+    with pool.kept_pools():
+        pool.start(1)
+        assert len(multiprocessing.active_children()) == 1  # started ahead of the first phase
+        first, second = _workers_that_ran(), _workers_that_ran()
+        assert first and first == second
+    assert multiprocessing.active_children() == []
+
+
+def test_without_a_command_each_use_has_its_own_workers():
+    first, second = _workers_that_ran(), _workers_that_ran()
+    assert first and second and first.isdisjoint(second)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failed_phase_ends_the_kept_workers_and_the_next_phase_starts_new_ones():
+    with pool.kept_pools():
+        before = _workers_that_ran()
+        with pytest.raises(ValueError, match="item three"):
+            map_tasks(_fails_on_three, None, range(8), workers=2)
+        after = _workers_that_ran()
+        assert before and after and before.isdisjoint(after)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_the_command_terminates_its_workers():
+    with pytest.raises(KeyError):
+        with pool.kept_pools():
+            pool.start(1)
+            raise KeyError("the command failed")
+    assert multiprocessing.active_children() == []
+
+
+def test_start_outside_a_command_starts_nothing():
+    pool.start(1)
+    assert multiprocessing.active_children() == []
