@@ -12,6 +12,7 @@ are in English whatever ``--lang`` says; ``--lang`` words the tables only.
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import keep_freed_memory
-from .entry import Terminated, raise_terminated
+from .entry import Terminated, raise_terminated, signals_deferred
 from .errors import InputError
 from .estimation.commands import backtest_command, calibrate_command
 from .planning import audit_command, compare_command, solve_command, update_command
@@ -74,22 +75,25 @@ def _check_arguments(args) -> None:
 
 
 def _run(args) -> int:
-    from .pool import default_workers, start as start_workers
-    from .scenario import load_scenario
+    with signals_deferred():
+        from .pool import default_workers, processes_for, start as start_workers
+        from .scenario import load_scenario
 
     _check_arguments(args)
     scenario = load_scenario(args.scenario, overrides=args.set, allow_outside=args.allow_outside, paths=args.paths,
                              seed=args.seed, chunk_size=args.chunk_size)
-    workers = args.workers if args.workers is not None else default_workers(scenario.montecarlo.paths)
-    if args.dask is None:
-        start_workers(workers - 1)  # they import the engine while this process does too
-    from .folder import check_target, probe
-    from .inputs import evaluated_targets, resolve
-    from .integrity import results_json
-    from .output import (PARQUET_FILES, RESULT_FILES, labels, render_conditional, render_joint, render_table,
-                         select_targets, write_outputs)
-    from .runner import Variant, run_variants
-    from .terminal import ProgressLine, terminal_width
+    mc = scenario.montecarlo
+    workers = args.workers if args.workers is not None else default_workers(mc.paths)
+    if args.dask is None:  # they import the engine while this process does too
+        start_workers(processes_for(workers, paths=mc.paths, block_size=mc.block_size, chunk_size=mc.chunk_size))
+    with signals_deferred():
+        from .folder import check_target, probe
+        from .inputs import evaluated_targets, resolve
+        from .integrity import results_json
+        from .output import (PARQUET_FILES, RESULT_FILES, labels, render_conditional, render_joint, render_table,
+                             select_targets, write_outputs)
+        from .runner import Variant, run_variants
+        from .terminal import ProgressLine, terminal_width
 
     out = None if args.no_write else (args.out or Path("out") / scenario.scenario.name)
     if out is not None:  # before any work: an existing results folder needs --force
@@ -132,6 +136,10 @@ def _run(args) -> int:
             print(labels(args.lang)["wrote"].format(files=", ".join(str(p) for p in written)))
     return 0
 
+
+#: The modules each command (but ``run``) loads before its work: engine, tables, pandas.
+_ENGINE_COMMANDS = {name: ("pandas", "simulator.runner", "simulator.output")
+                    for name in ("compare", "solve", "audit", "update", "sensitivity", "report")}
 
 COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": solve_command, "audit": audit_command,
             "update": update_command, "sensitivity": sensitivity_command, "report": report_command,
@@ -192,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        if args.command in _ENGINE_COMMANDS:
+            with signals_deferred():  # what the command imports first (``simulate FILE`` loads in two steps)
+                for module in _ENGINE_COMMANDS[args.command]:
+                    importlib.import_module(module)
         with kept_pools():  # worker processes, once started, serve every phase of the command
             return COMMANDS[args.command][1](args)
     except InputError as exc:

@@ -18,47 +18,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
-from .entry import BLAS_THREAD_VARIABLES
+from .entry import BLAS_THREAD_VARIABLES, signals_deferred
 from .spawned import ready, start_worker
 
 #: Each worker process gets one BLAS thread (its environment, read when numpy loads).
 ONE_THREAD = {name: "1" for name in BLAS_THREAD_VARIABLES}
-
-#: The signals that stop a run; held back while worker processes are spawned (see below).
-STOPS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextmanager
-def stops_deferred():
-    """Defer Ctrl-C and SIGTERM while worker processes are spawned, then act on them.
-
-    A signal that cut a spawn short would leave a started process the pool does not know of
-    (it would outlive the run). Python runs signal handlers in the main thread only, so a
-    handler that notes the signal defers it whichever thread the kernel hands it to; blocking
-    the signals in this thread as well is inherited by the spawned processes, which so cannot
-    be cut short while they import (they unblock once their Ctrl-C is ignored). Outside the main
-    thread handlers cannot be set, and the spawn is not guarded."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    handlers = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in STOPS}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS) if hasattr(signal, "pthread_sigmask") else None
-    try:
-        yield
-    finally:
-        if mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        if caught:
-            signal.raise_signal(caught[0])  # now handled as it would have been (KeyboardInterrupt, ...)
-
 
 class WorkerPool:
     """``processes`` spawned worker processes, started at once (each runs
@@ -74,8 +41,12 @@ class WorkerPool:
             self.executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=start_worker)
             # a process is spawned on a submit that finds none idle: one no-op task each starts them all now
-            for _ in range(processes):
-                self.submit(ready)
+            try:
+                for _ in range(processes):
+                    self.submit(ready)
+            except BaseException:  # a signal held back during a spawn: no process may outlive it
+                self.terminate()
+                raise
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -84,7 +55,7 @@ class WorkerPool:
                     os.environ[name] = value
 
     def submit(self, function, *args):
-        with stops_deferred():
+        with signals_deferred():
             return self.executor.submit(function, *args)
 
     def close(self) -> None:
@@ -166,3 +137,10 @@ def default_workers(paths: int) -> int:
     paths faster (18.4 s against 24.8 s)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores if paths >= PARALLEL_FROM_PATHS else 1
+
+
+def processes_for(workers: int, *, paths: int, block_size: int, chunk_size: int) -> int:
+    """The worker processes a run of ``paths`` on ``workers`` processes uses besides this one:
+    none when the paths make one chunk (:func:`simulator.draws.chunks`), which runs here."""
+    blocks = -(-paths // block_size)
+    return workers - 1 if workers > 1 and blocks > max(1, chunk_size // block_size) else 0

@@ -6,8 +6,11 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator import pool
+from simulator.draws import chunks
 from simulator.runner import map_tasks
 
 
@@ -63,3 +66,10 @@ def test_an_error_in_the_command_terminates_its_workers():
 def test_start_outside_a_command_starts_nothing():
     pool.start(1)
     assert multiprocessing.active_children() == []
+
+
+@settings(deadline=None)
+@given(paths=st.integers(1, 10**6), block=st.integers(64, 10**5), chunk=st.integers(1, 10**6), workers=st.integers(1, 8))
+def test_workers_start_early_only_for_a_run_of_several_chunks(paths, block, chunk, workers):
+    several = len(chunks(paths, block, chunk)) > 1
+    assert pool.processes_for(workers, paths=paths, block_size=block, chunk_size=chunk) == (workers - 1 if several else 0)
