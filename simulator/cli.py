@@ -137,9 +137,12 @@ def _run(args) -> int:
     return 0
 
 
-#: The modules each command (but ``run``) loads before its work: engine, tables, pandas.
-_ENGINE_COMMANDS = {name: ("pandas", "simulator.runner", "simulator.output")
-                    for name in ("compare", "solve", "audit", "update", "sensitivity", "report")}
+#: The modules each command (but ``run``) loads before its work: engine, tables, pandas, and
+#: for the calibration its estimators and backtests.
+_ENGINE = ("pandas", "simulator.runner", "simulator.output")
+_ENGINE_COMMANDS = {**{name: _ENGINE for name in ("compare", "solve", "audit", "update", "sensitivity", "report")},
+                    "calibrate": (*_ENGINE, "simulator.estimation.pipeline"),
+                    "backtest": (*_ENGINE, "simulator.estimation.backtest", "simulator.estimation.target_backtest")}
 
 COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": solve_command, "audit": audit_command,
             "update": update_command, "sensitivity": sensitivity_command, "report": report_command,

@@ -27,10 +27,8 @@ def _task(payload: bytes, digest: str, function, item):
     from the payload, as for local workers (:func:`simulator.spawned.state_for`)."""
     from threadpoolctl import threadpool_limits
 
-    from .allocator import keep_freed_memory
     from .spawned import state_for
 
-    keep_freed_memory()  # the worker process is the run's alone, as the command line's is
     with threadpool_limits(limits=1, user_api="blas"):
         return function(state_for(digest, payload), item)
 

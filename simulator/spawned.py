@@ -22,9 +22,6 @@ def start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    from .allocator import keep_freed_memory
-
-    keep_freed_memory()  # the worker process is the run's alone, as the command line's is
     importlib.import_module(".runner", __package__)  # numpy, scipy and the engine, while the parent prepares
 
 
@@ -36,6 +33,9 @@ def state_for(digest: str, payload: bytes):
     """The state of a task: built from ``payload`` (a pickled (build, argument): build(argument))
     the first time ``digest`` is seen, then kept until another digest comes."""
     if digest not in _STATE:
+        from .allocator import keep_freed_memory
+
+        keep_freed_memory()  # a worker process is the run's alone, as the command line's is
         _STATE.clear()  # the previous phase's state, no longer needed
         build, argument = pickle.loads(payload)
         _STATE[digest] = build(argument)
