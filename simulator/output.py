@@ -1,6 +1,7 @@
-"""Writing results: the checked files of a run as one set (:mod:`simulator.folder`), single files
-atomically (temp file in the same folder, then rename), and the terminal tables (targets, group
-joint probabilities, conditionals), worded from `simulator/labels.toml` and fitted to a width."""
+"""Writing results: the checked files of a run as one folder (:mod:`simulator.folder`), the files of
+the other commands as one set (:func:`write_set`: temporary files beside them, then renamed), and
+the terminal tables (targets, group joint probabilities, conditionals), worded from
+`simulator/labels.toml` and fitted to a width."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
 from .errors import InputError
 from .folder import write_folder
@@ -23,22 +25,52 @@ from .table import Table
 from .terminal import fit_table
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write text (UTF-8) or bytes so that readers see the old file or the new one, never half of
-    one; the file is readable as any new file is (0666 less the umask: the temporary file it is
-    renamed from is created private, 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_set(files: Sequence[tuple[Path, str | bytes]]) -> list[Path]:
+    """Write several files (text as UTF-8, or bytes) as one set: every file goes to a temporary
+    file beside its destination first, flushed to disk, and only when all are written are they
+    renamed into place, with Ctrl-C and SIGTERM held back meanwhile. A failure while writing (a
+    full disk, no permission) leaves every old file as it was and no temporary file behind. Each
+    file is readable as any new file is (0666 less the umask; the temporary is created private).
+
+    Raises
+    ------
+    InputError
+        If a file cannot be written: one line naming it and the system's reason.
+    """
+    from .entry import signals_deferred
+
+    staged: list[tuple[str, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for path, data in files:
+            path = Path(path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            except OSError as exc:
+                raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
+            staged.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o666 & ~umask)
+            except OSError as exc:
+                raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
+        with signals_deferred():
+            for number, (tmp, path) in enumerate(staged):
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    raise InputError(f"cannot put the file in place: {exc.strerror or exc}", file=path) from None
+                staged[number] = ("", path)
+    finally:
+        for tmp, _ in staged:
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+    return [Path(path) for path, _ in files]
 
 
 #: The files of a run; the Parquet copies of the two main tables only where pyarrow is installed.
@@ -290,10 +322,6 @@ def _threshold_text(t) -> str:
     return f"{t.comparator} {_number(t.threshold, t.unit)}{period}"
 
 
-def write_files(directory: Path, files: dict[str, str]) -> list[Path]:
-    """Write a set of text files into ``directory``, each atomically; their paths, in order."""
-    written = []
-    for name, text in files.items():
-        write_atomic(directory / name, text)
-        written.append(directory / name)
-    return written
+def write_files(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write a set of files into ``directory`` as one set (:func:`write_set`); their paths, in order."""
+    return write_set([(Path(directory) / name, data) for name, data in files.items()])

@@ -18,7 +18,8 @@ from simulator.cli import main
 from simulator.folder import check_target, recover, write_folder
 from simulator.integrity import OutputIntegrityError, check_results, check_table, results_json
 from simulator.table import Table
-from simulator.output import PARQUET_FILES, RESULT_FILES, output_files
+from simulator.errors import InputError
+from simulator.output import PARQUET_FILES, RESULT_FILES, output_files, write_set
 
 RUN = ["scenarios/base.toml", "--paths", "300", "--quiet"]
 
@@ -228,3 +229,41 @@ def test_parquet_files_only_with_pyarrow(small_result, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as on a machine without the extra
     without = output_files(small_result)
     assert set(without) == set(RESULT_FILES)
+
+
+def test_the_other_commands_write_their_files_as_one_set(tmp_path, monkeypatch):
+    """compare, solve, report, backtest and calibrate write several files: a failure while writing
+    any of them (here the disk refuses the second flush) leaves every old file as it was."""
+    import errno
+
+    from simulator import output
+
+    old = {"a.csv": "old a\n", "sub/b.md": "old b\n"}
+    for name, text in old.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    new = [(tmp_path / "a.csv", "new a\n"), (tmp_path / "sub/b.md", b"new b\n"), (tmp_path / "c.json", "{}\n")]
+    flushes = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        flushes.append(fd)
+        if len(flushes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(output.os, "fsync", fsync)
+    with pytest.raises(InputError, match="No space left") as caught:
+        write_set(new)
+    assert "b.md" in str(caught.value)
+    assert {name: (tmp_path / name).read_text(encoding="utf-8") for name in old} == old
+    assert not (tmp_path / "c.json").exists()
+    assert _listing(tmp_path) == ["a.csv", "sub"] and _listing(tmp_path / "sub") == ["b.md"]
+
+    monkeypatch.setattr(output.os, "fsync", real_fsync)
+    assert write_set(new) == [path for path, _ in new]
+    assert [path.read_bytes() for path, _ in new] == [b"new a\n", b"new b\n", b"{}\n"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert all((path.stat().st_mode & 0o777) == (0o666 & ~umask) for path, _ in new)
+    assert _listing(tmp_path) == ["a.csv", "c.json", "sub"]

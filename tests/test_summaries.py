@@ -21,6 +21,40 @@ def test_histogram_is_order_and_chunk_invariant(seed, splits):
     assert np.array_equal(whole.counts, parts.counts)
 
 
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from(sorted(SCALES)), n_paths=st.integers(1, 40),
+       kinds=st.lists(st.sampled_from(["spread", "constant", "some NaN", "all NaN", "negative", "edges"]),
+                      min_size=1, max_size=6))
+def test_counts_are_the_same_path_by_path(seed, scale, n_paths, kinds):
+    """Columns of one value (a base year) take a shortcut to their bin, columns with NaN another to
+    their range: counting path by path, where every column is constant, gives the same counts."""
+    rng = np.random.default_rng(seed)
+    columns = []
+    for kind in kinds:
+        column = rng.lognormal(0.0, 1.0, n_paths) if scale == "log" else rng.normal(0.2, 0.6, n_paths)
+        if kind == "constant":
+            column[:] = column[0]
+        elif kind == "some NaN":
+            column[rng.random(n_paths) < 0.4] = np.nan
+        elif kind == "all NaN":
+            column[:] = np.nan
+        elif kind == "negative":
+            column = -np.abs(column)
+        elif kind == "edges":
+            column = rng.choice([0.0, np.inf, -np.inf, 1.0, 1e9], n_paths)
+        columns.append(column)
+    values = np.asfortranarray(np.column_stack(columns))
+    ref = rng.lognormal(0.0, 1.0, len(kinds))
+    whole, by_path = Histogram(scale, ref), Histogram(scale, ref)
+    whole.add(values)
+    for row in values:
+        by_path.add(row[None, :])
+    np.testing.assert_array_equal(whole.counts, by_path.counts)
+    np.testing.assert_array_equal(whole.low, by_path.low)
+    np.testing.assert_array_equal(whole.high, by_path.high)
+    assert whole.counts.sum() == values.size
+
 @pytest.mark.parametrize("scale, draw", [
     ("log", lambda r: r.lognormal(12.0, 0.3, 200_000)),
     ("unit", lambda r: r.beta(2, 5, 200_000)),

@@ -25,7 +25,7 @@ def _calibrate_parser(sub) -> None:
 
 
 def _calibrate(args) -> int:
-    from ..output import write_atomic
+    from ..output import write_set
     from .pipeline import calibrate
 
     out = calibrate(args.config, allow_outside=args.allow_outside)
@@ -37,8 +37,7 @@ def _calibrate(args) -> int:
         if not stale:
             print("calibration is up to date: " + ", ".join(str(p) for p, _ in files))
         return 1 if stale else 0
-    for path, text in files:
-        write_atomic(path, text)
+    write_set(files)  # the calibration file and its report change together or not at all
     run = out.run
     print(f"Estimated {len(run.entries)} parameters and {len(run.correlations)} correlations; "
           f"{len(run.fallbacks)} kept their prior for lack of data (see the data report).")
@@ -62,7 +61,7 @@ def _backtest_parser(sub) -> None:
 
 
 def _backtest(args) -> int:
-    from ..output import write_atomic
+    from ..output import write_files
     from .backtest import pit_frame, render_summary, run_backtest, summary_frame
     from .config import load_config
     from .data import load_observations
@@ -92,8 +91,7 @@ def _backtest(args) -> int:
         target_files = output_files(targets, config)
         files.update(target_files)
         print(target_files["target_summary.md"])
-    for name, text in files.items():
-        write_atomic(args.out / name, text)
+    write_files(args.out, files)
     print("Wrote " + ", ".join(str(args.out / n) for n in files))
     return 0
 

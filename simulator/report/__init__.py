@@ -107,20 +107,9 @@ def sensitivity_tables(s: SensitivityResult) -> dict[str, str]:
 
 
 def write_report(report: Report, directory: Path) -> list[Path]:
-    """report.md, index.html, the PNGs and the CSVs into ``directory`` (each written atomically)."""
-    directory = Path(directory)
-    written = []
-    for name, text in {"report.md": report.markdown, "index.html": report.html, **report.tables}.items():
-        _write_bytes(directory / name, text.encode("utf-8"))
-        written.append(directory / name)
-    for name, data in sorted(report.document.images.items()):
-        _write_bytes(directory / name, data)
-        written.append(directory / name)
-    return written
+    """report.md, index.html, the PNGs and the CSVs into ``directory``, as one set
+    (:func:`simulator.output.write_files`: all written before any takes the old one's place)."""
+    from ..output import write_files
 
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Atomically, readable by others as a published folder must be (:func:`simulator.output.write_atomic`)."""
-    from ..output import write_atomic
-
-    write_atomic(path, data)
+    files = {"report.md": report.markdown, "index.html": report.html, **report.tables}
+    return write_files(Path(directory), {**files, **dict(sorted(report.document.images.items()))})
