@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError
+from .terminal import plain_table, shorten
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,21 +52,10 @@ def _names(inputs, lang: str) -> dict[str, str]:
     return {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in inputs.registry.targets}
 
 
-def _table(head: tuple, rows: list[tuple]) -> str:
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    line = "  ".join
-
-    def fmt(row):
-        return line(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-
-    return "\n".join([fmt(head), line("-" * w for w in widths)] + [fmt(r) for r in rows])
-
-
-def _short(text: str, width: int = 44) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _emit(args, payload: dict, text: str, files: dict[str, str], default_out: Path) -> None:
+def emit(args, payload: dict, text: str, files: dict[str, str], default_out: Path) -> None:
+    """What a planning or reporting command gives: its payload (``--format json``) or its text on
+    stdout, and its files written as one set into ``--out`` (default ``default_out``) unless
+    ``--no-write``."""
     if args.format == "json":
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -123,7 +113,7 @@ def _compare(args) -> int:
            "compare_series.csv": comparison.series_frame().to_csv(index=False, float_format="%.6g"),
            "compare_groups.csv": comparison.groups_frame().to_csv(index=False, float_format="%.6g"),
            "compare.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
-    _emit(args, payload, render_comparison(comparison, _names(first, args.lang), lang=args.lang), csv, default)
+    emit(args, payload, render_comparison(comparison, _names(first, args.lang), lang=args.lang), csv, default)
     return 0
 
 
@@ -138,7 +128,7 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
         f"Δ {v} [95 %]" for v in variants[1:]) + ("rank",)
     rows = []
     for j, target_id in enumerate(comparison.ids):
-        cells = [target_id, _short(names.get(target_id, target_id))]
+        cells = [target_id, shorten(names.get(target_id, target_id), 44)]
         cells += [f"{comparison.hits[v, j] / comparison.results[v].paths:.3f}" for v in range(len(variants))]
         ranks = []
         for name in variants[1:]:
@@ -152,18 +142,18 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
     kind = ("paired on the same draws: ΔP's SE from the paths on which the variants disagree"
             if comparison.paired else "UNPAIRED: each variant on its own draws, SEs of independent proportions")
     out = [f"Comparison of {len(variants)} variants, {comparison.paths:,} paths, seed {comparison.results[0].seed}; "
-           f"baseline '{variants[0]}' ({kind}).", _table(head, rows),
+           f"baseline '{variants[0]}' ({kind}).", plain_table(head, rows),
            "'~' = the 95 % interval holds 0: inside the Monte Carlo noise, not ranked; rank = by |Δ| among the others."]
     series = comparison.series_frame()
     if not series.empty:
         wide = series.pivot(index="metric", columns="variant", values="median")[list(variants)]
         out.append(f"\nMedians in {int(series['year'].iloc[0])} (differences of medians):")
         rows = [(m, "") + tuple(f"{wide.loc[m, v]:,.4g}" for v in variants) for m in wide.index]
-        out.append(_table(("series", "") + variants, rows))
+        out.append(plain_table(("series", "") + variants, rows))
     groups = comparison.groups_frame()
     p_all = groups.pivot(index="group", columns="variant", values="p_all")[list(variants)]
     out.append("\nP(all targets of a group):")
-    out.append(_table(("group", "") + variants, [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}" for v in variants)
+    out.append(plain_table(("group", "") + variants, [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}" for v in variants)
                                                   for g in p_all.index]))
     return "\n".join(out)
 
@@ -213,14 +203,14 @@ def _solve(args) -> int:
         text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid)
         files = {"solve_all.csv": pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"),
                  "solve_all.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
-        _emit(args, payload, text, files, default)
+        emit(args, payload, text, files, default)
         return 0
     if args.deterministic:
         value = solve_deterministic(inputs, target_id=args.target, lever=args.lever, bounds=bounds)
         payload = {"target": args.target, "lever": args.lever, "deterministic": value}
         text = (f"Zero-volatility path: {args.target} is met at {args.lever} = {value:.6g}" if value is not None else
                 f"Zero-volatility path: {args.target} is not crossed by {args.lever} in its range")
-        _emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, default)
+        emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, default)
         return 0
     solution = solve(inputs, target_id=args.target, lever=args.lever, probability=args.probability, bounds=bounds,
                      workers=workers, dask=args.dask)
@@ -238,7 +228,7 @@ def _solve(args) -> int:
         files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
         text += "\n\n" + render_frontier(surface)
         files["solve.json"] = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    _emit(args, payload, text, files, default)
+    emit(args, payload, text, files, default)
     return 0
 
 
@@ -276,10 +266,10 @@ def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid) -
             notes.append(f"max P {r['max_probability']:.3f} at {r['argmax']:.4g}")
         if not r["monotone"]:
             notes.append("P not monotone")
-        table.append((r["id"], _short(names.get(r["id"], r["id"])), value, f"{r['p_at_low']:.3f}", f"{r['p_at_high']:.3f}",
+        table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, f"{r['p_at_low']:.3f}", f"{r['p_at_high']:.3f}",
                       "; ".join(notes)))
     return (f"What it takes, lever {lever} over [{bounds[0]:g}, {bounds[1]:g}] ({grid} values, linear between them), "
-            f"{paths:,} paths on common random numbers:\n" + _table(head, table))
+            f"{paths:,} paths on common random numbers:\n" + plain_table(head, table))
 
 
 def _frontier_frame(surface: dict) -> pd.DataFrame:
@@ -296,7 +286,7 @@ def render_frontier(surface: dict) -> str:
     rows = [(f"{y:.4g}", "") + tuple(f"{p:.3f}" for p in surface["p_hit"][j]) for j, y in enumerate(surface[b])]
     contour = ", ".join(f"{c[b]:.4g} → {c[a]:.4g}" if c[a] is not None else f"{c[b]:.4g} → unreachable"
                         for c in surface["contour"])
-    return (f"P(hit {surface['target']}) on a grid of {a} × {b}:\n" + _table(head, rows)
+    return (f"P(hit {surface['target']}) on a grid of {a} × {b}:\n" + plain_table(head, rows)
             + f"\n{surface['probability']:g}-contour ({b} → {a}): {contour}")
 
 
@@ -324,12 +314,12 @@ def _audit(args) -> int:
     result = audit(inputs)
     payload = result.to_dict()
     rows = [(c.status, c.name, ", ".join(c.targets)) for c in result.checks]
-    text = _table(("status", "check", "targets"), rows) + "\n\n" + "\n".join(
+    text = plain_table(("status", "check", "targets"), rows) + "\n\n" + "\n".join(
         f"- {c.name} [{c.status}]: {c.message}" for c in result.checks)
     text += (f"\n\n{sum(c.status == 'inconsistent' for c in result.checks)} inconsistent check(s); exit status "
              f"{result.exit_status}.")
     args.lang = "en"
-    _emit(args, payload, text, {"audit.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
+    emit(args, payload, text, {"audit.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
                                 "audit.csv": pd.DataFrame([c.to_dict() for c in result.checks]).drop(columns="values")
                                 .to_csv(index=False)}, Path("out") / f"audit_{inputs.name}")
     return result.exit_status
@@ -368,18 +358,18 @@ def _update(args) -> int:
                "observed": [o.to_dict() for o in observed],
                "largest_relative_miss": after.provenance["observed_largest_relative_miss"], "targets": targets}
     names = _names(inputs, args.lang)
-    rows = [(t["id"], _short(names.get(t["id"], t["id"])), f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}",
+    rows = [(t["id"], shorten(names.get(t["id"], t["id"]), 44), f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}",
              f"{t['p_hit_after'] - t['p_hit_before']:+.3f}",
              f"{t['p_hit_after_ci95'][0]:.3f}–{t['p_hit_after_ci95'][1]:.3f}") for t in targets]
     used = "; ".join(f"{o.metric} {o.year} = {o.value:.6g} ({o.source})" for o in observed)
     text = (f"Update of '{inputs.name}': {inputs.paths:,} paths conditioned on {len(observed)} published value(s): {used}\n"
-            + _table(("id", "target", "P before", "P after", "change", "after 95 % CI"), rows)
+            + plain_table(("id", "target", "P before", "P after", "change", "after 95 % CI"), rows)
             + f"\nEvery path shows the published values (largest relative gap left {payload['largest_relative_miss']:.1e}); "
               "before and after on the same draws.")
     files = {"update.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
              "update_targets.csv": pd.DataFrame(targets).drop(columns=["p_hit_before_ci95", "p_hit_after_ci95"])
              .to_csv(index=False, float_format="%.6g")}
-    _emit(args, payload, text, files, Path("out") / f"update_{inputs.name}")
+    emit(args, payload, text, files, Path("out") / f"update_{inputs.name}")
     return 0
 
 

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from .errors import InputError
-from .planning import _emit, _short, _table, add_run_options
+from .planning import add_run_options, emit
+from .terminal import plain_table, shorten
 
 # ---------------------------------------------------------------- shared
 
@@ -120,7 +121,7 @@ def _sensitivity(args) -> int:
     payload = result.to_dict()
     files = {**sensitivity_tables(result), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
     text = render_sensitivity(result, lang=args.lang) + f"\nAnalysed in {elapsed:.1f} s."
-    _emit(args, payload, text, files, Path("out") / f"sensitivity_{inputs.name}")
+    emit(args, payload, text, files, Path("out") / f"sensitivity_{inputs.name}")
     return 0
 
 
@@ -165,9 +166,9 @@ def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
         j = 2 * k + 1
         top_text = (f"{best[0][0].name}{' *' if best[0][0].assumption else ''} {result.sobol.estimate.total[j, best[0][1]]:.2f}"
                     if best else "—")
-        rows.append((t.id, _short(name[t.id], 36), f"{t.p_hit:.3f}", f"{hit.share:.2f} [{hit.low:.2f}, {hit.high:.2f}]",
+        rows.append((t.id, shorten(name[t.id], 36), f"{t.p_hit:.3f}", f"{hit.share:.2f} [{hit.low:.2f}, {hit.high:.2f}]",
                      f"{value.share:.2f} [{value.low:.2f}, {value.high:.2f}]", top_text))
-    lines.append(_table(("id", w["target"], w["p_hit"], "hit indicator [95 %]", "2030 value [95 %]",
+    lines.append(plain_table(("id", w["target"], w["p_hit"], "hit indicator [95 %]", "2030 value [95 %]",
                          "largest total index of P(hit)"), rows))
     lines.append("'*' = the calibration marks the input's value as an assumption.")
     boxes = {b.target: b for b in result.boxes}
@@ -180,14 +181,14 @@ def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
                        f"{est.first_high[j, i]:.2f}]", f"{est.total[j, i]:.2f} [{est.total_low[j, i]:.2f}, "
                        f"{est.total_high[j, i]:.2f}]") for f, i in result.sobol.top(t.id, "hit", top)]
         if sobol_rows:
-            lines.append(_indent(_table(("Sobol indices of P(hit | inputs)", "", "S1 [95 %]", "ST [95 %]"), sobol_rows)))
+            lines.append(_indent(plain_table(("Sobol indices of P(hit | inputs)", "", "S1 [95 %]", "ST [95 %]"), sobol_rows)))
         else:
             lines.append("  Sobol: P(hit | inputs) is constant on the design (hit on every row or on none).")
         bars = [(f"{b.factor}{' *' if b.assumption else ''}", "",
                  f"{_value(b.value_low, units.get(b.factor, ''))} → {_value(b.value_high, units.get(b.factor, ''))}",
                  f"{b.p_low:.3f} → {b.p_high:.3f} ({b.swing:+.3f} ± {b.swing_se:.3f})",
                  f"{_level(b.median_low)} → {_level(b.median_high)} {t.unit}") for b in result.tornado.bars[k][:top]]
-        lines.append(_indent(_table(("Tornado (10th → 90th percentile)", "", "input", "P(hit) (swing ± se)", "median"),
+        lines.append(_indent(plain_table(("Tornado (10th → 90th percentile)", "", "input", "P(hit) (swing ± se)", "median"),
                                     bars)))
         if t.id in boxes:
             lines.append("  Box: " + boxes[t.id].text())

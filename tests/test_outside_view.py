@@ -198,3 +198,16 @@ def test_results_json_carries_the_outside_view_beside_each_target():
     assert 0 <= view["blended_p"] <= 1 and view["percentile"] is not None
     assert rows["2-level"]["outside_view"]["reference_class"] is None and rows["2-level"]["outside_view"]["reason"]
     assert data["outside_view"]["plan_records"]
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_table_fits_80_columns_in_both_languages(lang):
+    """The run prints the outside view under the target table: at 80 columns no line may wrap."""
+    from simulator.outside_view import render
+
+    reference = load_reference(REPO / "calibration" / "outside_view.toml")
+    import tomllib
+
+    ids = [t["id"] for t in tomllib.loads((REPO / "scenarios" / "targets_2030.toml").read_text("utf-8"))["target"]]
+    text = render(outside_view_for(dict.fromkeys(ids, 0.05), reference), pairs=False, width=80, lang=lang)
+    assert max(len(line) for line in text.splitlines()) <= 80
