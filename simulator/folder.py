@@ -107,6 +107,32 @@ def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[st
                          "results folder; choose another --out", file=directory)
 
 
+
+def check_free(directory: Path, *, force: bool) -> None:
+    """Refuse, before any work, a folder that a command writes its files into as one set
+    (:func:`simulator.output.write_set`): one that holds anything already needs ``force`` (its
+    files of the same names are then replaced, the others kept); a path that is not a folder is
+    refused. Its parent folders are created, and a file must be creatable in it (or beside it)."""
+    directory = Path(directory)
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise InputError("the output path exists and is not a folder: remove it or choose another --out", file=directory)
+    if directory.is_dir():
+        try:
+            entries = any(True for _ in directory.iterdir())
+        except OSError as exc:
+            raise InputError(f"cannot read the output folder: {_reason(exc)}", file=directory) from None
+        if entries and not force:
+            raise InputError("the output folder already holds files: add --force to replace them, or choose "
+                             "another --out", file=directory)
+        trial = directory / f".probe-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            trial.touch(exist_ok=False)
+            trial.unlink()
+        except OSError as exc:
+            raise InputError(f"cannot write in the output folder: {_reason(exc)}", file=directory) from None
+        return
+    probe(directory)
+
 def probe(directory: Path) -> None:
     """Check, before any work, that folders can be made beside ``directory`` (its parent folders
     are created): a read-only or full disk fails here, not after the run."""

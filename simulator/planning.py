@@ -33,10 +33,30 @@ def add_run_options(p, *, scenario: bool = True, dask: bool = True) -> None:
                        "(never changes a number)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key in every scenario file given (repeatable)")
-    p.add_argument("--out", type=Path, help="output folder")
-    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    add_output_options(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
     p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of target names in the tables")
+
+
+def add_output_options(p) -> None:
+    """--out, --force and --no-write of a command that writes a set of files into a folder."""
+    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--force", action="store_true",
+                   help="write into an output folder that already holds files (those of the same names are replaced)")
+    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+
+
+def output_folder(args, default: Path) -> Path | None:
+    """The folder the command writes into (``--out``, else ``default``), checked before any work
+    (:func:`simulator.folder.check_free`: a folder holding files needs ``--force``); None with
+    ``--no-write``."""
+    if args.no_write:
+        return None
+    from .folder import check_free
+
+    folder = args.out or default
+    check_free(folder, force=args.force)
+    return folder
 
 
 def _inputs(path, args):
@@ -52,18 +72,18 @@ def _names(inputs, lang: str) -> dict[str, str]:
     return {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in inputs.registry.targets}
 
 
-def emit(args, payload: dict, text: str, files: dict[str, str], default_out: Path) -> None:
+def emit(args, payload: dict, text: str, files: dict[str, str], folder: Path | None) -> None:
     """What a planning or reporting command gives: its payload (``--format json``) or its text on
-    stdout, and its files written as one set into ``--out`` (default ``default_out``) unless
-    ``--no-write``."""
+    stdout, and its files written as one set into ``folder`` (from :func:`output_folder`; None
+    writes nothing)."""
     if args.format == "json":
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print(text)
-    if not args.no_write:
+    if folder is not None:
         from .output import write_files
 
-        written = write_files(args.out or default_out, files)
+        written = write_files(folder, files)
         if args.format == "table":
             print("Wrote " + ", ".join(str(p) for p in written))
 
@@ -102,18 +122,18 @@ def _compare(args) -> int:
     if problems and not args.unpaired:
         raise InputError("the variants cannot be paired (their differences would not be on the same draws): "
                          + "; ".join(problems) + ". Use --unpaired for an unpaired comparison", file=args.scenarios[0])
+    folder = output_folder(args, Path("out") / ("compare_" + "_vs_".join(i.name for i in inputs)))
     if problems:
         comparison = from_separate_runs([run_variants([Variant(i)], workers=workers, dask=args.dask).results[0]
                                          for i in inputs], files)
     else:
         comparison = from_run(run_variants([Variant(i) for i in inputs], workers=workers, dask=args.dask), files)
     payload = comparison.to_dict()
-    default = Path("out") / ("compare_" + "_vs_".join(comparison.names))
     csv = {"compare_targets.csv": comparison.targets_frame().to_csv(index=False, float_format="%.6g"),
            "compare_series.csv": comparison.series_frame().to_csv(index=False, float_format="%.6g"),
            "compare_groups.csv": comparison.groups_frame().to_csv(index=False, float_format="%.6g"),
            "compare.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
-    emit(args, payload, render_comparison(comparison, _names(first, args.lang), lang=args.lang), csv, default)
+    emit(args, payload, render_comparison(comparison, _names(first, args.lang), lang=args.lang), csv, folder)
     return 0
 
 
@@ -189,11 +209,11 @@ def _solve(args) -> int:
         raise InputError("expected at least 2 grid points", file="command line", key="--grid")
     bounds = tuple(args.range) if args.range else None
     names = _names(inputs, args.lang)
-    default = Path("out") / f"solve_{inputs.name}"
     workers = args.workers or default_workers(inputs.paths)
     if args.dask is not None and args.deterministic:
         raise InputError("--deterministic solves one path in this process: it takes no --dask", file="command line",
                          key="--dask")
+    folder = output_folder(args, Path("out") / f"solve_{inputs.name}")
     if args.all:
         rows = solve_all(inputs, lever=args.lever, probability=args.probability, bounds=bounds, points=args.grid,
                          workers=workers, dask=args.dask)
@@ -203,14 +223,14 @@ def _solve(args) -> int:
         text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid)
         files = {"solve_all.csv": pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"),
                  "solve_all.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
-        emit(args, payload, text, files, default)
+        emit(args, payload, text, files, folder)
         return 0
     if args.deterministic:
         value = solve_deterministic(inputs, target_id=args.target, lever=args.lever, bounds=bounds)
         payload = {"target": args.target, "lever": args.lever, "deterministic": value}
         text = (f"Zero-volatility path: {args.target} is met at {args.lever} = {value:.6g}" if value is not None else
                 f"Zero-volatility path: {args.target} is not crossed by {args.lever} in its range")
-        emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, default)
+        emit(args, payload, text, {"solve_deterministic.json": json.dumps(payload, indent=2) + "\n"}, folder)
         return 0
     solution = solve(inputs, target_id=args.target, lever=args.lever, probability=args.probability, bounds=bounds,
                      workers=workers, dask=args.dask)
@@ -228,7 +248,7 @@ def _solve(args) -> int:
         files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
         text += "\n\n" + render_frontier(surface)
         files["solve.json"] = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    emit(args, payload, text, files, default)
+    emit(args, payload, text, files, folder)
     return 0
 
 
@@ -299,8 +319,7 @@ def _audit_parser(sub) -> None:
     p.add_argument("scenario", help="scenario TOML file (its registry and calibration are audited)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--out", type=Path, help="output folder")
-    p.add_argument("--no-write", action="store_true")
+    add_output_options(p)
 
 
 def _audit(args) -> int:
@@ -311,6 +330,7 @@ def _audit(args) -> int:
     from .scenario import load_scenario
 
     inputs = resolve(load_scenario(args.scenario, overrides=args.set))
+    folder = output_folder(args, Path("out") / f"audit_{inputs.name}")
     result = audit(inputs)
     payload = result.to_dict()
     rows = [(c.status, c.name, ", ".join(c.targets)) for c in result.checks]
@@ -321,7 +341,7 @@ def _audit(args) -> int:
     args.lang = "en"
     emit(args, payload, text, {"audit.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
                                 "audit.csv": pd.DataFrame([c.to_dict() for c in result.checks]).drop(columns="values")
-                                .to_csv(index=False)}, Path("out") / f"audit_{inputs.name}")
+                                .to_csv(index=False)}, folder)
     return result.exit_status
 
 
@@ -344,6 +364,7 @@ def _update(args) -> int:
 
     inputs = _inputs(args.scenario, args)
     observed = load_observations(args.observed, years=inputs.years)
+    folder = output_folder(args, Path("out") / f"update_{inputs.name}")
     run = run_variants([Variant(inputs), Variant(inputs, observed=observed, name=f"{inputs.name}_updated")],
                        workers=args.workers or default_workers(inputs.paths), dask=args.dask)
     before, after = run.results
@@ -369,7 +390,7 @@ def _update(args) -> int:
     files = {"update.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
              "update_targets.csv": pd.DataFrame(targets).drop(columns=["p_hit_before_ci95", "p_hit_after_ci95"])
              .to_csv(index=False, float_format="%.6g")}
-    emit(args, payload, text, files, Path("out") / f"update_{inputs.name}")
+    emit(args, payload, text, files, folder)
     return 0
 
 

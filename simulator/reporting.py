@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
-from .planning import add_run_options, emit
+from .planning import add_run_options, emit, output_folder
 from .terminal import plain_table, shorten
 
 # ---------------------------------------------------------------- shared
@@ -114,6 +114,7 @@ def _sensitivity(args) -> int:
 
     inputs = _inputs(args.scenario, args)
     config = _config(args, args.paths)
+    folder = output_folder(args, Path("out") / f"sensitivity_{inputs.name}")
     started = time.perf_counter()
     result = analyse(inputs, config=config, progress=progress_bar(args.quiet), workers=_analysis_workers(args, inputs, config),
                      dask=args.dask)
@@ -121,7 +122,7 @@ def _sensitivity(args) -> int:
     payload = result.to_dict()
     files = {**sensitivity_tables(result), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
     text = render_sensitivity(result, lang=args.lang) + f"\nAnalysed in {elapsed:.1f} s."
-    emit(args, payload, text, files, Path("out") / f"sensitivity_{inputs.name}")
+    emit(args, payload, text, files, folder)
     return 0
 
 
@@ -231,6 +232,7 @@ def _report(args) -> int:
     inputs = _inputs(args.scenario, args, paths=args.paths)
     variants = [inputs] + [_inputs(path, args, paths=args.paths) for path in args.compare]
     config = _config(args, args.sensitivity_paths) if args.sensitivity else None
+    out = output_folder(args, Path("out") / f"report_{inputs.name}")
     stage(f"running {inputs.paths:,} paths of {len(variants)} variant(s)")
     workers = args.workers or default_workers(inputs.paths)
     run = run_variants([Variant(v) for v in variants], workers=workers, dask=args.dask)
@@ -244,9 +246,8 @@ def _report(args) -> int:
     report = build_report(result=run.results[0], inputs=inputs, audit=audit(inputs),
                           history=load_history(inputs.calibration.path, base_year=int(inputs.years[0])),
                           comparison=comparison, sensitivity=sensitivity, lang=args.lang)
-    out = args.out or Path("out") / f"report_{inputs.name}"
     elapsed = time.perf_counter() - started
-    if args.no_write:
+    if out is None:
         print(report.markdown, end="")
         return 0
     written = write_report(report, out)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError, brief
 from .files import confine, parse_toml, project_root, resolve
-from .levers import HISTORICAL, LEVERS
+from .levers import HISTORICAL
 from .sourced import read_toml
 
 _PATH_KEYS = (("scenario", "calibration"), ("scenario", "targets"), ("scenario", "satellites"),

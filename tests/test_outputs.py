@@ -267,3 +267,43 @@ def test_the_other_commands_write_their_files_as_one_set(tmp_path, monkeypatch):
     os.umask(umask)
     assert all((path.stat().st_mode & 0o777) == (0o666 & ~umask) for path, _ in new)
     assert _listing(tmp_path) == ["a.csv", "c.json", "sub"]
+
+
+_HUGE = ["--paths", "100000000"]  # seconds of work: a refusal must come first
+_WRITERS = {
+    "compare": ["compare", "scenarios/base.toml", "scenarios/variants/investment_40.toml", *_HUGE],
+    "solve": ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", *_HUGE],
+    "update": ["update", "scenarios/base.toml", "--observed", "{observed}", *_HUGE],
+    "sensitivity": ["sensitivity", "scenarios/base.toml", "--targets", "1c", *_HUGE],
+    "report": ["report", "scenarios/base.toml", *_HUGE],
+    "audit": ["audit", "scenarios/base.toml"],
+    "backtest": ["backtest", "calibration/calibrate.toml", "--paths", "100000"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(_WRITERS))
+def test_no_command_writes_into_a_folder_of_files_without_force(capsys, tmp_path, command):
+    observed = tmp_path / "observed.csv"
+    observed.write_text("year,metric,value,unit,source\n2026,grdp_real_growth,6.0,%/yr,test\n", encoding="utf-8")
+    argv = [str(observed) if a == "{observed}" else a for a in _WRITERS[command]]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert_cli_fails(capsys, [*argv, "--out", str(out)], str(out), "--force")
+    assert _listing(out) == ["notes.txt"]
+    (tmp_path / "a_file").write_text("", encoding="utf-8")
+    assert_cli_fails(capsys, [*argv, "--out", str(tmp_path / "a_file")], "not a folder")
+
+
+def test_with_force_a_command_replaces_its_files_and_keeps_the_others(capsys, tmp_path):
+    out = tmp_path / "out"
+    argv = ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--deterministic",
+            "--out", str(out)]
+    assert main(argv) == 0
+    first = (out / "solve_deterministic.json").read_bytes()
+    (out / "solve_deterministic.json").write_text("stale\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert main(argv + ["--force"]) == 0
+    assert (out / "solve_deterministic.json").read_bytes() == first
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    capsys.readouterr()

@@ -4,12 +4,10 @@ headless Chromium without errors (skipped, with the reason, where /usr/bin/chrom
 
 import json
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font

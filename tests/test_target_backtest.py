@@ -11,7 +11,7 @@ import pytest
 from simulator.estimation.config import load_config
 from simulator.estimation.data import load_observations
 from simulator.estimation.target_backtest import (EngineInputs, GrowthFit, average_rate, fit_growth, horizon_frame,
-                                                  log_score, output_files, run_target_backtest, simulate_growth,
+                                                  log_score, run_target_backtest, simulate_growth,
                                                   threshold_frame)
 from simulator.parameters import load_calibration
 

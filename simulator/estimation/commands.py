@@ -54,6 +54,8 @@ def _backtest_parser(sub) -> None:
     p.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG,
                    help=f"calibration config with a [backtest] table (default {DEFAULT_CONFIG})")
     p.add_argument("--out", type=Path, default=Path("out/backtest"), help="output folder (default out/backtest)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an output folder that already holds files (those of the same names are replaced)")
     p.add_argument("--paths", type=int, help="simulated paths per forecast (default: the config's)")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")
     p.add_argument("--allow-outside", action="store_true",
@@ -61,6 +63,7 @@ def _backtest_parser(sub) -> None:
 
 
 def _backtest(args) -> int:
+    from ..folder import check_free
     from ..output import write_files
     from .backtest import pit_frame, render_summary, run_backtest, summary_frame
     from .config import load_config
@@ -73,6 +76,7 @@ def _backtest(args) -> int:
     config = load_config(args.config, allow_outside=args.allow_outside)
     if config.backtest is None and config.target_backtest is None:
         raise InputError("no [backtest] or [target_backtest] table", file=args.config, key="backtest")
+    check_free(args.out, force=args.force)  # before the work, as every command that writes a folder
     observations = load_observations(config)
     files = {}
     if config.backtest is not None:

@@ -720,7 +720,7 @@ def render_target_summary(result: TargetBacktestResult, config: CalibrateConfig)
                          f"{r.naive_median_mean:.2%} | {r.model_in50:.2f} / {r.model_in80:.2f} / {r.model_in90:.2f} | "
                          f"{r.model_pit_mean:.2f} | {r.model_crps:.4f} / {r.naive_crps:.4f} | {r.observed_top:.3f} / "
                          f"{r.p_model_top:.3f} / {r.p_naive_top:.3f} |")
-    lines += ["", f"## Reliability (fixed thresholds, all horizons, panel)", "",
+    lines += ["", "## Reliability (fixed thresholds, all horizons, panel)", "",
               "| forecast P | n (model) | mean P | observed | n (naive) | mean P | observed |", "|---|---|---|---|---|---|---|"]
     rel = reliability_frame(result, bins=spec.reliability_bins)
     for b in range(spec.reliability_bins):
