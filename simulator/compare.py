@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from .results import SERIES_QUANTILES, Result
 from .runner import VariantRun
 
-_Z95 = float(stats.norm.ppf(0.975))
+_Z95 = float(ndtri(0.975))  # the normal quantile (scipy.stats would add 0.6 s of imports)
 
 #: Series whose 2030 medians a comparison shows (when the run simulates them).
 MAIN_SERIES = (

@@ -109,7 +109,6 @@ def _analysis_workers(args, inputs, config) -> int:
 
 
 def _sensitivity(args) -> int:
-    from .report import sensitivity_tables
     from .sensitivity import analyse
 
     inputs = _inputs(args.scenario, args)
@@ -120,7 +119,7 @@ def _sensitivity(args) -> int:
                      dask=args.dask)
     elapsed = time.perf_counter() - started
     payload = result.to_dict()
-    files = {**sensitivity_tables(result), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
+    files = {**result.tables(), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
     text = render_sensitivity(result, lang=args.lang) + f"\nAnalysed in {elapsed:.1f} s."
     emit(args, payload, text, files, folder)
     return 0

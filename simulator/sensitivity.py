@@ -623,6 +623,14 @@ class SensitivityResult:
     def boxes_frame(self) -> pd.DataFrame:
         return boxes_frame(self.boxes)
 
+    def tables(self) -> dict[str, str]:
+        """The CSV files of the analysis ({name: text}), as ``simulate sensitivity`` and the report
+        write them."""
+        frames = {"sensitivity_indices.csv": self.indices_frame(), "sensitivity_split.csv": self.splits_frame(),
+                  "sensitivity_tornado.csv": self.tornado_frame(), "sensitivity_boxes.csv": self.boxes_frame(),
+                  "sensitivity_factors.csv": self.factors_frame()}
+        return {name: frame.to_csv(index=False, float_format="%.6g") for name, frame in frames.items()}
+
     def to_dict(self) -> dict:
         c = self.config
         return _clean({

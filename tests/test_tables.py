@@ -84,6 +84,21 @@ def test_a_run_of_the_command_never_loads_pandas(tmp_path):
     assert (tmp_path / "out" / "targets.csv").is_file()
 
 
+
+@pytest.mark.parametrize("argv, heavy", [
+    (["compare", "scenarios/base.toml", "scenarios/variants/investment_40.toml", "--paths", "500"], "scipy.stats"),
+    (["sensitivity", "scenarios/base.toml", "--targets", "1c", "--samples", "8", "--inner", "2", "--paths", "500",
+      "--resamples", "9", "--quiet"], "matplotlib"),
+])
+def test_commands_load_only_what_they_use(tmp_path, argv, heavy):
+    """compare needs one normal quantile, not scipy.stats (0.6 s); sensitivity writes tables, not charts."""
+    code = ("import contextlib, io, sys; from simulator.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    status = main({[*argv, '--out', str(tmp_path / 'out')]!r})\n"
+            f"print(status, {heavy!r} in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == ["0", "False"]
+
 def _row(source, vintage, *, secondary=False, value=1.0, region="a", year=2020, indicator="x"):
     return {"region": region, "year": year, "indicator": indicator, "value": value, "source": source,
             "vintage": vintage, "secondary": secondary, "note": ""}

@@ -93,17 +93,8 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
     if comparison is not None:
         tables["compare_targets.csv"] = comparison.targets_frame().to_csv(index=False, float_format="%.6g")
     if sensitivity is not None:
-        tables.update(sensitivity_tables(sensitivity))
+        tables.update(sensitivity.tables())
     return Report(document, tables)
-
-
-def sensitivity_tables(s: SensitivityResult) -> dict[str, str]:
-    """The CSV files of a sensitivity analysis (also written by ``simulate sensitivity``)."""
-    return {"sensitivity_indices.csv": s.indices_frame().to_csv(index=False, float_format="%.6g"),
-            "sensitivity_split.csv": s.splits_frame().to_csv(index=False, float_format="%.6g"),
-            "sensitivity_tornado.csv": s.tornado_frame().to_csv(index=False, float_format="%.6g"),
-            "sensitivity_boxes.csv": s.boxes_frame().to_csv(index=False, float_format="%.6g"),
-            "sensitivity_factors.csv": s.factors_frame().to_csv(index=False, float_format="%.6g")}
 
 
 def write_report(report: Report, directory: Path) -> list[Path]:
