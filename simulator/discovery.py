@@ -248,11 +248,13 @@ def peel(x: np.ndarray, y: np.ndarray, *, alpha: float = 0.05, min_mass: float =
             break
         _, j, side, remove = best
         kept = xin[~remove, j]
+        # a peel only tightens one bound, so the new box is the old one cut on that driver
         if side == 0:
             lower[j] = kept.min()
+            inside &= x[:, j] >= lower[j]
         else:
             upper[j] = kept.max()
-        inside = _inside(x, lower, upper)
+            inside &= x[:, j] <= upper[j]
         steps.append((lower.copy(), upper.copy(), inside.sum(), y[inside].sum()))
     lows, highs, counts, hit_counts = (np.array(v) for v in zip(*steps))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -52,8 +52,8 @@ from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
 from .provenance import assumptions_behind
 from .runner import for_workers, map_tasks
-from .sobol import (BOOTSTRAP, PIGEONHOLE, SCRAMBLE, Progress, SobolEstimate, VarianceSplit, seeded_generator,
-                    sobol_design, sobol_estimate, variance_splits)
+from .sobol import (BOOTSTRAP, PIGEONHOLE, SCRAMBLE, Progress, SobolEstimate, VarianceSplit, resampled_shares,
+                    seeded_generator, sobol_design, sobol_estimate, variance_splits)
 from .targets import Method, Target, value_unit
 from .units import conversion_factor
 
@@ -393,8 +393,19 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     values_a = np.concatenate(kept["values"])  # (n, inner, T)
     hits_a = np.concatenate(kept["hits"]).astype(float)
     rng = seeded_generator(seed, PIGEONHOLE)
-    value_splits = variance_splits(values_a, rng=rng, confidence=confidence)
-    hit_splits = variance_splits(hits_a, rng=rng, confidence=confidence)
+
+    def shares_of(table: np.ndarray, resamples: list) -> np.ndarray:
+        # the resamples in a few parts on the workers; concatenated in order, as one process gives them
+        parts = max(1, 2 * workers) if dask is None else 8
+        cut = [resamples[i::parts] for i in range(parts)]
+        done = map_tasks(resampled_shares, table, cut, workers=workers, dask=dask)
+        shares = np.empty((len(resamples), table.shape[2]))
+        for i, part in enumerate(done):
+            shares[i::parts] = part
+        return shares
+
+    value_splits = variance_splits(values_a, rng=rng, confidence=confidence, shares_of=shares_of)
+    hit_splits = variance_splits(hits_a, rng=rng, confidence=confidence, shares_of=shares_of)
     return SobolResult(m.ids, m.factors, estimate, tuple(zip(value_splits, hit_splits)), samples, inner,
                        total_rows * inner)
 
@@ -681,6 +692,34 @@ def data_hash(files) -> str:
 MIN_DISCOVERY_HITS = 20
 
 
+
+def _discovery_part(state: tuple, jobs: list) -> list[Box]:
+    """The boxes of some targets (a task): PRIM on the baseline's drivers of each one's series."""
+    drivers, hits, units = state
+    return [discover_box(np.column_stack([drivers[n] for n in names]), hits[:, j], names, target=target_id,
+                         units={n: units.get(n, "") for n in names}) for j, target_id, names in jobs]
+
+
+def _discovery_boxes(base: Baseline, jobs: list, units: dict, *, progress: Progress | None, workers: int,
+                     dask: str | None) -> list[Box]:
+    """The discovery box of every job (target index, id, driver names), in the jobs' order; the
+    targets go in a few interleaved parts to ``workers`` processes or the dask scheduler (PRIM is
+    deterministic, so the boxes are the same wherever they are found)."""
+    parts = max(1, min(len(jobs), 2 * workers if dask is None else 8))
+    cut = [jobs[i::parts] for i in range(parts)]
+    finished = [0]
+
+    def tick(index: int) -> None:
+        finished[0] += len(cut[index])
+        if progress is not None:
+            progress("discovery", finished[0], len(jobs))
+
+    found = map_tasks(_discovery_part, (base.drivers, base.hits, units), cut, workers=workers, dask=dask, on_done=tick)
+    boxes: list = [None] * len(jobs)
+    for i, part in enumerate(found):
+        boxes[i::parts] = part
+    return boxes
+
 def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
             progress: Progress | None = None, workers: int = 1, dask: str | None = None) -> SensitivityResult:
     """Sobol indices with the variance split, the tornado and the scenario-discovery boxes.
@@ -711,8 +750,7 @@ def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
     result_sobol = sobol(m, samples=config.samples, inner=config.inner, resamples=config.resamples,
                          confidence=config.confidence, progress=progress, workers=workers, dask=dask)
     result_tornado = tornado(m, work=work, base=base, progress=progress, workers=workers, dask=dask)
-    units = driver_units(inputs)
-    boxes, skipped = [], []
+    skipped, jobs = [], []
     medians = _median(base.values)
     for j, target in enumerate(m.targets):
         hits = int(base.hits[:, j].sum())
@@ -721,12 +759,8 @@ def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
         elif min(hits, config.paths - hits) < MIN_DISCOVERY_HITS:
             skipped.append((target.id, f"{hits} hits on {config.paths:,} paths: too few to separate"))
         else:
-            names = relevant(target.metric, base.drivers)
-            x = np.column_stack([base.drivers[n] for n in names])
-            boxes.append(discover_box(x, base.hits[:, j], names, target=target.id,
-                                      units={n: units.get(n, "") for n in names}))
-        if progress is not None:
-            progress("discovery", j + 1, len(m.targets))
+            jobs.append((j, target.id, relevant(target.metric, base.drivers)))
+    boxes = _discovery_boxes(base, jobs, driver_units(inputs), progress=progress, workers=workers, dask=dask)
     rows = tuple(TargetRow(t.id, t.name_en, t.name_vi, t.metric, t.unit, t.unit_vi or t.unit, float(p[keep[j]]),
                            float(medians[j]), tuple(assumptions_behind(t.metric, inputs)))
                  for j, t in enumerate(m.targets))

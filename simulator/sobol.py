@@ -233,14 +233,31 @@ def _components(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, a + b + ms_e
 
 
+def pigeonhole_indices(rng: np.random.Generator, n: int, m: int, resamples: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The rows and the columns of each pigeonhole resample of an n × m table, drawn in turn."""
+    return [(rng.integers(0, n, n), rng.integers(0, m, m)) for _ in range(resamples)]
+
+
+def resampled_shares(table: np.ndarray, resamples: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """σ_a² / (σ_a² + σ_b² + σ_e²) of each resample (rows, columns) of a table (n, m, k): (len, k)."""
+    shares = np.empty((len(resamples), table.shape[2]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for b, (rows, columns) in enumerate(resamples):
+            a, t = _components(table[rows][:, columns])
+            shares[b] = a / t
+    return shares
+
+
 def variance_splits(y: np.ndarray, *, rng: np.random.Generator, resamples: int = 200,
-                    confidence: float = 0.95) -> tuple[VarianceSplit, ...]:
+                    confidence: float = 0.95, shares_of=resampled_shares) -> tuple[VarianceSplit, ...]:
     """The factors' share of Var(y) for each output of y (rows, inner, outputs).
 
     Two-way crossed random-effects ANOVA with one observation per cell: y_rj = μ + a_r + b_j + e_rj
     (rows r: factor values; columns j: shock paths common to every row). E[MS_rows] = σ_e² + m σ_a²,
     so σ_a² = (MS_rows − MS_e)/m estimates Var(E[y | x]); the total is σ_a² + σ_b² + σ_e². The
-    interval resamples rows and columns independently (pigeonhole bootstrap, Owen 2007).
+    interval resamples rows and columns independently (pigeonhole bootstrap, Owen 2007): the
+    resamples are drawn first, and ``shares_of(table, resamples)`` (default
+    :func:`resampled_shares`) computes their shares, in order, wherever the caller runs it.
     An output that is not finite on every cell, or constant, gets NaN.
     """
     y = np.asarray(y, dtype=float)
@@ -250,11 +267,8 @@ def variance_splits(y: np.ndarray, *, rng: np.random.Generator, resamples: int =
     finite = np.isfinite(y).all(axis=(0, 1))
     clean = np.where(finite, y, 0.0)
     between, total = _components(clean)
-    shares = np.empty((resamples, k))
+    shares = shares_of(clean, pigeonhole_indices(rng, n, m, resamples))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for b in range(resamples):
-            a, t = _components(clean[rng.integers(0, n, n)][:, rng.integers(0, m, m)])
-            shares[b] = a / t
         point = between / total
     tail = (1 - confidence) / 2
     out = []

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from simulator.cli import main
-from simulator.discovery import discover_box
+from simulator.discovery import discover_box, peel
 from simulator.draws import draw, truncated_normal
 from simulator.inputs import resolve
 from simulator.sensitivity import (FactorKind, SensitivityConfig, analyse, factors, model, normal_score,
@@ -119,6 +119,21 @@ def test_prim_finds_a_planted_box():
     assert box.density > 0.8 and box.coverage > 0.5
     assert "t is hit on" in box.text() and "coverage" in box.text()
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(20, 400), k=st.integers(1, 4), levels=st.sampled_from([3, 10, 0]))
+def test_each_box_of_the_peel_holds_the_paths_its_bounds_give(seed, n, k, levels):
+    """The peel cuts the box on one driver a step (bounds only tighten): every step's box, from its
+    bounds alone, holds the paths and hits the trajectory reports, ties (few levels) included."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, (n, k)).astype(float) if levels else rng.normal(size=(n, k))
+    y = rng.uniform(size=n) < 1 / (1 + np.exp(-2 * x[:, 0]))
+    trajectory = peel(x, y)
+    for lower, upper, mass, density in zip(trajectory.lower, trajectory.upper, trajectory.mass, trajectory.density):
+        inside = np.all((x >= lower) & (x <= upper), axis=1)
+        assert inside.sum() == round(mass * n)
+        assert y[inside].mean() == pytest.approx(density)
 
 @pytest.fixture(scope="module")
 def base_inputs(base_scenario):
