@@ -364,34 +364,30 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     names = [f.name for f in m.factors]
     t = len(m.targets)
     light = replace(m, inputs=for_workers(inputs))
-    kept: dict[str, list] = {"values": [], "hits": []}
     per_call = max(1, batch_paths // inner)
     total_rows = samples * (len(names) + 2)
     done = [0]
-
-    def over(matrix: np.ndarray, keep: bool) -> np.ndarray:
-        blocks = [matrix[:, start: start + per_call] for start in range(0, matrix.shape[1], per_call)]
-
-        def tick(index: int) -> None:
-            done[0] += blocks[index].shape[1]
-            if progress is not None:
-                progress("sobol", done[0], total_rows)
-
-        parts = map_tasks(_sobol_rows, (light, shocks, names, inner), [(block, keep) for block in blocks],
-                          workers=workers, dask=dask, on_done=tick)
-        if keep:
-            kept["values"].extend(p[1] for p in parts)
-            kept["hits"].extend(p[2] for p in parts)
-        return np.concatenate([p[0] for p in parts], axis=1)
-
-    f_a = over(a, True)
-    f_b = over(b, False)
     d = len(names)
-    f_ab = np.moveaxis(over(np.moveaxis(ab, 0, 1).reshape(d, d * samples), False).reshape(2 * t, d, samples), 1, 0)
+    # the three matrices' rows in one set of tasks, so that no worker waits between them
+    matrices = {"a": (a, True), "b": (b, False), "ab": (np.moveaxis(ab, 0, 1).reshape(d, d * samples), False)}
+    items = [(key, (matrix[:, start: start + per_call], keep)) for key, (matrix, keep) in matrices.items()
+             for start in range(0, matrix.shape[1], per_call)]
+
+    def tick(index: int) -> None:
+        done[0] += items[index][1][0].shape[1]
+        if progress is not None:
+            progress("sobol", done[0], total_rows)
+
+    parts = map_tasks(_sobol_rows, (light, shocks, names, inner), [item for _, item in items], workers=workers,
+                      dask=dask, on_done=tick)
+    outputs = {key: np.concatenate([p[0] for (k, _), p in zip(items, parts) if k == key], axis=1) for key in matrices}
+    kept = [p for (key, _), p in zip(items, parts) if key == "a"]
+    f_a, f_b = outputs["a"], outputs["b"]
+    f_ab = np.moveaxis(outputs["ab"].reshape(2 * t, d, samples), 1, 0)
     estimate = sobol_estimate(f_a=f_a, f_b=f_b, f_ab=f_ab, rng=seeded_generator(seed, BOOTSTRAP), resamples=resamples,
                               confidence=confidence)
-    values_a = np.concatenate(kept["values"])  # (n, inner, T)
-    hits_a = np.concatenate(kept["hits"]).astype(float)
+    values_a = np.concatenate([p[1] for p in kept])  # (n, inner, T)
+    hits_a = np.concatenate([p[2] for p in kept]).astype(float)
     rng = seeded_generator(seed, PIGEONHOLE)
 
     def shares_of(table: np.ndarray, resamples: list) -> np.ndarray:
@@ -502,14 +498,15 @@ def _tornado_state(state: tuple) -> tuple:
 
 
 def _tornado_factor(state: tuple, factor: Factor) -> tuple:
-    """One factor at its 10th and 90th percentiles on every baseline path: (low, high, hits and
-    values at each)."""
+    """One factor at its 10th and 90th percentiles on every baseline path: (low, high, the hits and
+    the median values at each). The medians are taken here, on the worker, rather than sending
+    every path's values back."""
     m, draws = state
     lo, hi = factor.percentile(0.1), factor.percentile(0.9)
     results = []
     for value in (lo, hi):
         outs = [_target_values(m, run_paths(m, d, {factor.name: value})[1]) for d in draws]
-        results.append((np.concatenate([o[1] for o in outs]), np.concatenate([o[0] for o in outs])))
+        results.append((np.concatenate([o[1] for o in outs]), _median(np.concatenate([o[0] for o in outs]))))
     return lo, hi, results
 
 
@@ -529,11 +526,10 @@ def tornado(m: Model, *, work: list, base: Baseline, progress: Progress | None =
     swings = map_tasks(_tornado_factor, (replace(m, inputs=for_workers(m.inputs)), work), m.factors,
                        build=_tornado_state, workers=workers, dask=dask, on_done=tick)
     for f, (lo, hi, results) in zip(m.factors, swings):
-        (hits_lo, values_lo), (hits_hi, values_hi) = results
+        (hits_lo, median_lo), (hits_hi, median_hi) = results
         only_lo, only_hi = (hits_lo & ~hits_hi).sum(axis=0), (hits_hi & ~hits_lo).sum(axis=0)
         swing, se = paired_difference(only_lo, only_hi, n)
-        per_factor.append((f, lo, hi, hits_lo.mean(axis=0), hits_hi.mean(axis=0), swing, se, _median(values_lo),
-                           _median(values_hi)))
+        per_factor.append((f, lo, hi, hits_lo.mean(axis=0), hits_hi.mean(axis=0), swing, se, median_lo, median_hi))
     bars = []
     for j, target_id in enumerate(m.ids):
         row = [TornadoBar(target_id, f.name, f.assumption, lo, hi, float(p_lo[j]), float(p_hi[j]), float(sw[j]),

@@ -129,7 +129,10 @@ def sobol_estimate(*, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: n
                    resamples: int = 999, confidence: float = 0.95) -> SobolEstimate:
     """Indices from the evaluations: f_a, f_b (s, n), f_ab (d, s, n) (``scipy.stats.sobol_indices``
     with ``func`` the dictionary of evaluations), intervals by a BCa bootstrap over the base rows."""
-    f_a, f_b = np.atleast_2d(f_a), np.atleast_2d(f_b)
+    # C order whatever the caller's layout: a mean's rounding follows the memory order, and the
+    # evaluations come back from worker processes (pickled) or from this one (views)
+    f_a, f_b = np.ascontiguousarray(np.atleast_2d(f_a)), np.ascontiguousarray(np.atleast_2d(f_b))
+    f_ab = np.ascontiguousarray(f_ab)
     if f_ab.ndim == 2:
         f_ab = f_ab[:, None, :]
     s, n = f_a.shape
@@ -260,7 +263,7 @@ def variance_splits(y: np.ndarray, *, rng: np.random.Generator, resamples: int =
     :func:`resampled_shares`) computes their shares, in order, wherever the caller runs it.
     An output that is not finite on every cell, or constant, gets NaN.
     """
-    y = np.asarray(y, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)  # C order, as in sobol_estimate: the same rounding wherever y was made
     if y.ndim == 2:
         y = y[:, :, None]
     n, m, k = y.shape
