@@ -215,7 +215,7 @@ def _report_parser(sub) -> None:
 def _report(args) -> int:
     from .audit import audit
     from .compare import from_run
-    from .report import build_report, load_history, write_report
+    from .report import build_report, check_report_folder, load_history, write_report
     from .pool import default_workers
     from .runner import Variant, run_variants
     from .sensitivity import analyse
@@ -231,7 +231,9 @@ def _report(args) -> int:
     inputs = _inputs(args.scenario, args, paths=args.paths)
     variants = [inputs] + [_inputs(path, args, paths=args.paths) for path in args.compare]
     config = _config(args, args.sensitivity_paths) if args.sensitivity else None
-    out = output_folder(args, Path("out") / f"report_{inputs.name}")
+    out = None if args.no_write else (args.out or Path("out") / f"report_{inputs.name}")
+    if out is not None:  # before any work: an existing report folder needs --force
+        check_report_folder(out, force=args.force)
     stage(f"running {inputs.paths:,} paths of {len(variants)} variant(s)")
     workers = args.workers or default_workers(inputs.paths)
     run = run_variants([Variant(v) for v in variants], workers=workers, dask=args.dask)
@@ -249,7 +251,7 @@ def _report(args) -> int:
     if out is None:
         print(report.markdown, end="")
         return 0
-    written = write_report(report, out)
+    written = write_report(report, out, force=args.force)
     if args.format == "json":
         print(json.dumps({"out": str(out), "files": [p.name for p in written],
                           "sections": [s.anchor for s in report.document.sections], "lang": args.lang},

@@ -307,3 +307,21 @@ def test_with_force_a_command_replaces_its_files_and_keeps_the_others(capsys, tm
     assert (out / "solve_deterministic.json").read_bytes() == first
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
     capsys.readouterr()
+
+
+def test_a_report_replaces_its_whole_folder_and_nothing_else(capsys, tmp_path):
+    """A new report takes the old report folder's place (no chart of the earlier report stays);
+    a folder holding anything but report files is refused before any work, even with --force."""
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.md").write_text("old\n", encoding="utf-8")
+    (out / "fan_old_series.png").write_bytes(b"old chart")
+    argv = ["report", "scenarios/base.toml", "--paths", "300", "--quiet", "--out", str(out)]
+    assert_cli_fails(capsys, argv, "--force")
+    assert main(argv + ["--force"]) == 0
+    names = _listing(out)
+    assert "fan_old_series.png" not in names and "report.md" in names and "index.html" in names
+    assert (out / "report.md").read_text(encoding="utf-8") != "old\n"
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "notes.txt")
+    assert "notes.txt" in _listing(out) and not any(n.startswith(".") for n in _listing(tmp_path))

@@ -23,7 +23,7 @@ from . import sections
 from .document import Document, render_html, render_markdown
 from .history import History, load_history
 
-__all__ = ["Report", "SECTIONS", "build_report", "load_history", "write_report"]
+__all__ = ["Report", "SECTIONS", "build_report", "check_report_folder", "load_history", "write_report"]
 
 #: The anchors of the report's sections, in order (the HTML ids the tests look for).
 SECTIONS = ("summary", "fan-charts", "probabilities", "joint", "comparison", "sensitivity", "discovery", "audit",
@@ -97,10 +97,35 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
     return Report(document, tables)
 
 
-def write_report(report: Report, directory: Path) -> list[Path]:
-    """report.md, index.html, the PNGs and the CSVs into ``directory``, as one set
-    (:func:`simulator.output.write_files`: all written before any takes the old one's place)."""
-    from ..output import write_files
+#: What a report folder holds: a folder with any other file is never replaced.
+REPORT_SUFFIXES = (".md", ".html", ".png", ".csv")
+
+
+def report_files(directory: Path) -> frozenset[str]:
+    """The names in ``directory`` that a report writes (its suffixes), which a new report replaces."""
+    try:
+        return frozenset(p.name for p in Path(directory).iterdir() if p.is_file() and p.suffix in REPORT_SUFFIXES)
+    except OSError:
+        return frozenset()
+
+
+def check_report_folder(directory: Path, *, force: bool) -> None:
+    """Refuse, before any work, a report folder that the report may not replace: one that holds
+    files needs ``force``, and even then only report files (:data:`REPORT_SUFFIXES`) are replaced."""
+    from ..folder import check_target, probe
+
+    check_target(directory, force=force, known=report_files(directory))
+    probe(directory)
+
+
+def write_report(report: Report, directory: Path, *, force: bool = False) -> list[Path]:
+    """report.md, index.html, the PNGs and the CSVs as the whole content of ``directory``
+    (:func:`simulator.folder.write_folder`: a complete new folder takes the old one's place, so
+    no chart of an earlier report stays beside this one's); an existing report folder only with
+    ``force``."""
+    from ..folder import write_folder
 
     files = {"report.md": report.markdown, "index.html": report.html, **report.tables}
-    return write_files(Path(directory), {**files, **dict(sorted(report.document.images.items()))})
+    files = {name: text.encode("utf-8") for name, text in files.items()}
+    files.update(sorted(report.document.images.items()))
+    return write_folder(Path(directory), files, force=force, known=report_files(directory))
