@@ -238,15 +238,17 @@ def _report(args) -> int:
     workers = args.workers or default_workers(inputs.paths)
     run = run_variants([Variant(v) for v in variants], workers=workers, dask=args.dask)
     comparison = from_run(run, tuple(v.source_file for v in variants)) if args.compare else None
-    sensitivity = None
+    sensitivity, chart_workers = None, 1
     if config is not None:
         stage("sensitivity analysis")
-        sensitivity = analyse(inputs, config=config, progress=progress, workers=_analysis_workers(args, inputs, config),
-                              dask=args.dask)
+        analysis_workers = _analysis_workers(args, inputs, config)
+        sensitivity = analyse(inputs, config=config, progress=progress, workers=analysis_workers, dask=args.dask)
+        # its worker processes (kept for the command) draw the charts too: about 60 with the analysis
+        chart_workers = analysis_workers if args.dask is None else 1
     stage("charts")
     report = build_report(result=run.results[0], inputs=inputs, audit=audit(inputs),
                           history=load_history(inputs.calibration.path, base_year=int(inputs.years[0])),
-                          comparison=comparison, sensitivity=sensitivity, lang=args.lang)
+                          comparison=comparison, sensitivity=sensitivity, lang=args.lang, workers=chart_workers)
     elapsed = time.perf_counter() - started
     if out is None:
         print(report.markdown, end="")

@@ -1,6 +1,7 @@
 """The report as a person would look at it: every section in both languages, valid PNGs, fonts that
-carry Vietnamese, byte-identical Markdown and CSV for the same inputs, and the page rendered in
-headless Chromium without errors (skipped, with the reason, where /usr/bin/chromium is absent)."""
+carry Vietnamese, byte-identical files for the same inputs on any number of workers, and the page
+rendered in headless Chromium without errors (skipped, with the reason, where /usr/bin/chromium is
+absent)."""
 
 import json
 import re
@@ -25,10 +26,10 @@ VARIANT = REPO / "scenarios" / "variants" / "investment_40.toml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _report(out: Path, lang: str) -> Path:
+def _report(out: Path, lang: str, *more: str) -> Path:
     argv = ["report", str(BASE), "--compare", str(VARIANT), "--sensitivity", "--paths", "1000", "--targets", "1c",
             "4-share", "--samples", "32", "--inner", "4", "--resamples", "99", "--sensitivity-paths", "512",
-            "--out", str(out), "--lang", lang, "--quiet"]
+            "--out", str(out), "--lang", lang, "--quiet", *more]
     assert main(argv) == 0
     return out
 
@@ -116,10 +117,12 @@ def test_the_chart_font_has_every_vietnamese_character():
 
 
 def test_same_inputs_give_byte_identical_markdown_and_csv(reports, tmp_path):
-    again = _report(tmp_path / "again", "en")
+    """Again on two workers, which then also draw the charts: the same bytes, PNGs included."""
+    again = _report(tmp_path / "again", "en", "--workers", "2")
     first = reports["en"]
-    names = ["report.md"] + sorted(p.name for p in first.glob("*.csv"))
-    assert len(names) >= 8
+    names = ["report.md", "index.html"] + sorted(p.name for p in first.glob("*.csv")) + sorted(
+        p.name for p in first.glob("*.png"))
+    assert len(names) >= 30 and sorted(p.name for p in again.iterdir()) == sorted(p.name for p in first.iterdir())
     for name in names:
         assert (again / name).read_bytes() == (first / name).read_bytes(), name
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", (first / "report.md").read_text(encoding="utf-8"))

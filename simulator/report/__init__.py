@@ -19,7 +19,7 @@ from ..inputs import Inputs
 from ..output import labels
 from ..results import Result
 from ..sensitivity import SensitivityResult
-from . import sections
+from . import charts, sections
 from .document import Document, render_html, render_markdown
 from .history import History, load_history
 
@@ -48,7 +48,7 @@ class Report:
 
 def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: History | None = None,
                  comparison: Comparison | None = None, sensitivity: SensitivityResult | None = None,
-                 lang: str = "en") -> Report:
+                 lang: str = "en", workers: int = 1) -> Report:
     """Every section of the report, in ``lang`` (``en`` or ``vi``).
 
     Parameters
@@ -65,10 +65,12 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
         Variants on the same draws (:func:`simulator.compare.from_run`).
     sensitivity : SensitivityResult, optional
         :func:`simulator.sensitivity.analyse` of the inputs.
+    workers : int
+        Local processes that draw the charts (the same bytes on any number).
     """
     w = sections.Words(labels(lang), lang)
     history = history or History()
-    images: dict[str, bytes] = {}
+    images: dict[str, charts.Chart] = {}
     names = {t.id: w.name(t) for t in result.targets}
     body = (
         sections.headline(result, w),
@@ -86,7 +88,8 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
     registry = inputs.registry.title_vi if lang == "vi" else inputs.registry.title_en
     document = Document(title=w["title"].format(region=region, scenario=result.name),
                         lead=w["lead"].format(scenario=result.name, title=result.title, registry=registry),
-                        lang=lang, sections=body, images=images, contents_title=w["contents"])
+                        lang=lang, sections=body, images=charts.draw_all(images, workers=workers),
+                        contents_title=w["contents"])
     tables = {"targets.csv": result.targets_frame().to_csv(index=False, float_format="%.6g"),
               "series.csv": result.series_frame().to_csv(index=False, float_format="%.6g"),
               "joint_groups.csv": result.groups_frame().to_csv(index=False, float_format="%.6g")}

@@ -4,7 +4,9 @@ metadata in the file, so the same data give the same bytes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from io import BytesIO
+from typing import Callable
 
 import matplotlib
 import numpy as np
@@ -21,6 +23,33 @@ _RC = {"font.family": FONT, "font.size": 9, "axes.titlesize": 10, "axes.spines.t
 BAND_OUTER, BAND_INNER, MEDIAN, HISTORY = "#c6dbef", "#6baed6", "#08519c", "#252525"
 METHOD_COLOURS = {"model": "#2b5d8a", "trend": "#6a9f3a", "prior": "#b07aa1"}
 
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart to draw: one of this module's functions and its keyword arguments. The sections
+    describe their charts; :func:`draw_all` draws them, here or on worker processes (a chart is
+    a pure function of its arguments, so its bytes are the same wherever it is drawn)."""
+
+    function: Callable[..., bytes]
+    arguments: dict
+
+
+def chart(function: Callable[..., bytes], **arguments) -> Chart:
+    return Chart(function, arguments)
+
+
+def _draw(_state, item: Chart) -> bytes:
+    return item.function(**item.arguments)
+
+
+def draw_all(charts: dict[str, Chart], *, workers: int = 1) -> dict[str, bytes]:
+    """The PNG bytes of every chart ({file name: bytes}, in the same order), on ``workers`` local
+    processes (:func:`simulator.runner.map_tasks`)."""
+    from ..runner import map_tasks
+
+    names = list(charts)
+    return dict(zip(names, map_tasks(_draw, None, [charts[name] for name in names], workers=workers)))
 
 def _png(fig: Figure) -> bytes:
     FigureCanvasAgg(fig)

@@ -1,5 +1,6 @@
 """The sections of the report, built from results (no computation of model numbers here): each
-function returns a :class:`~simulator.report.document.Section` and adds its PNGs to ``images``.
+function returns a :class:`~simulator.report.document.Section` and adds its charts to ``images``
+(as :class:`~simulator.report.charts.Chart` descriptions, drawn afterwards by the report).
 
 Every visible word comes from ``simulator/labels.toml`` (``[en.report]``, ``[vi.report]``);
 target names and units from the registry; numbers carry the language's marks.
@@ -155,7 +156,7 @@ def fans(result, inputs, history, w: Words, images: dict) -> Section:
             hist = {label: (history.series[m][0], history.series[m][1] * 100)
                     for label, m in zip(bands, SHARES) if m in history.series}
             title = w["shares_title"]
-            png = charts.fan_chart(years=years, bands=bands, history=hist, title=title, unit="%", words=w.r,
+            png = charts.chart(charts.fan_chart, years=years, bands=bands, history=hist, title=title, unit="%", words=w.r,
                                    marks=w.marks)
             file = "fan_sector_shares.png"
         else:
@@ -169,7 +170,7 @@ def fans(result, inputs, history, w: Words, images: dict) -> Section:
             point = _threshold_point(result, inputs, metric, scale)
             if point is not None:
                 point = (point[0], point[1], w["threshold_marker"].format(target=point[2]))
-            png = charts.fan_chart(years=years, bands={title: result.series_quantiles[metric] * scale}, history=hist,
+            png = charts.chart(charts.fan_chart, years=years, bands={title: result.series_quantiles[metric] * scale}, history=hist,
                                    title=title, unit=w.unit(unit), words=w.r, marks=w.marks, threshold=point)
             file = f"fan_{metric}.png"
         images[file] = png
@@ -185,7 +186,7 @@ def probabilities(result, w: Words, images: dict) -> Section:
     labels = [f"{t.id}  {_threshold(t, w)} {w.target_unit(t)}" for t in rows]
     p = np.array([t.p_hit for t in rows])
     ci = np.array([t.p_hit_ci95 for t in rows])
-    images["p_hit_bars.png"] = charts.probability_bars(labels=labels, p=p, low=ci[:, 0], high=ci[:, 1],
+    images["p_hit_bars.png"] = charts.chart(charts.probability_bars, labels=labels, p=p, low=ci[:, 0], high=ci[:, 1],
                                                        methods=[t.method for t in rows],
                                                        words={**w.r, "methods": w.all["methods"]}, marks=w.marks)
     return Section("probabilities", w["bars_title"], (Paragraph(w["bars_lead"]),
@@ -213,7 +214,7 @@ def joint(result, w: Words, images: dict) -> Section:
     keep = [i for i in range(len(ids)) if np.isfinite(off[i]).any() and ids[i] not in prior]
     blocks = [Paragraph(w["joint_lead"]), Table(head, tuple(rows), "lrrrrr")]
     if keep:
-        images["hit_correlation.png"] = charts.heat_map(ids=[ids[i] for i in keep], matrix=corr[np.ix_(keep, keep)],
+        images["hit_correlation.png"] = charts.chart(charts.heat_map, ids=[ids[i] for i in keep], matrix=corr[np.ix_(keep, keep)],
                                                         title=w["heat_title"], words=w.r, marks=w.marks)
         blocks.append(Figure("hit_correlation.png", w["heat_caption"], w["heat_title"]))
     return Section("joint", w["joint_title"], tuple(blocks))
@@ -247,7 +248,7 @@ def comparison(comp: Comparison | None, names: dict, w: Words, images: dict) -> 
     if moved:
         deltas = {name: (diffs[name]["delta"][moved], diffs[name]["ci"][moved, 0], diffs[name]["ci"][moved, 1])
                   for name in variants[1:]}
-        images["comparison.png"] = charts.difference_chart(labels=[comp.ids[j] for j in moved], deltas=deltas,
+        images["comparison.png"] = charts.chart(charts.difference_chart, labels=[comp.ids[j] for j in moved], deltas=deltas,
                                                            words=w.r, marks=w.marks)
         blocks.append(Figure("comparison.png", w["compare_caption"].format(baseline=variants[0]), w["compare_title"]))
     return Section("comparison", w["compare_title"], tuple(blocks))
@@ -305,7 +306,7 @@ def sensitivity(s: SensitivityResult | None, w: Words, images: dict) -> Section:
         tornado_rows = [(_factor_label(b.factor, b.assumption), b.p_low, b.p_high) for b in bars]
         title = f"{t.id} — {w.name(t)}"
         file = f"sensitivity_{t.id}.png"
-        images[file] = charts.sensitivity_chart(title=title, sobol=sobol_rows, tornado=tornado_rows,
+        images[file] = charts.chart(charts.sensitivity_chart, title=title, sobol=sobol_rows, tornado=tornado_rows,
                                                 baseline=s.tornado.baseline_p[k], words=w.r, marks=w.marks)
         blocks.append(Subheading(title))
         blocks.append(Figure(file, w["sensitivity_caption"].format(target=t.id), title))
