@@ -107,7 +107,6 @@ def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[st
                          "results folder; choose another --out", file=directory)
 
 
-
 def check_free(directory: Path, *, force: bool) -> None:
     """Refuse, before any work, a folder that a command writes its files into as one set
     (:func:`simulator.output.write_set`): one that holds anything already needs ``force`` (its
@@ -132,6 +131,7 @@ def check_free(directory: Path, *, force: bool) -> None:
             raise InputError(f"cannot write in the output folder: {_reason(exc)}", file=directory) from None
         return
     probe(directory)
+
 
 def probe(directory: Path) -> None:
     """Check, before any work, that folders can be made beside ``directory`` (its parent folders

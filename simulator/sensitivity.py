@@ -394,9 +394,9 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
         # the resamples in a few parts on the workers; concatenated in order, as one process gives them
         parts = max(1, 2 * workers) if dask is None else 8
         cut = [resamples[i::parts] for i in range(parts)]
-        done = map_tasks(resampled_shares, table, cut, workers=workers, dask=dask)
+        computed = map_tasks(resampled_shares, table, cut, workers=workers, dask=dask)
         shares = np.empty((len(resamples), table.shape[2]))
-        for i, part in enumerate(done):
+        for i, part in enumerate(computed):
             shares[i::parts] = part
         return shares
 
