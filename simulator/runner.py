@@ -365,6 +365,28 @@ def map_tasks(function: Callable, state, items: Sequence, *, build: Callable | N
     return out
 
 
+
+def map_in_parts(function: Callable, state, items: Sequence, *, workers: int = 1, dask: str | None = None,
+                 on_done: Callable[[int], None] | None = None) -> list:
+    """Per-item results of ``function(state, part)``, which returns one result per item of its
+    part, with the items dealt into a few interleaved parts (2 per local process, 8 on dask; so
+    slow and fast items mix) and run by :func:`map_tasks`. The results come back in the items'
+    order, the same whichever process ran which part. ``on_done(n)`` gets the items finished so far."""
+    items = list(items)
+    parts = max(1, min(len(items), 2 * workers if dask is None else 8))
+    cut = [items[i::parts] for i in range(parts)]
+    finished = [0]
+
+    def tick(index: int) -> None:
+        finished[0] += len(cut[index])
+        if on_done is not None:
+            on_done(finished[0])
+
+    out: list = [None] * len(items)
+    for i, results in enumerate(map_tasks(function, state, cut, workers=workers, dask=dask, on_done=tick)):
+        out[i::parts] = list(results)
+    return out
+
 def run_variants(variants: Sequence[Variant], *, paths: int | None = None, chunk_size: int | None = None,
                  keep_paths: bool = False, workers: int = 1, dask: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> VariantRun:

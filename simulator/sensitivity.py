@@ -51,7 +51,7 @@ from .inputs import Inputs, evaluated_targets
 from .levers import LEVERS, ResolvedLevers
 from .metrics import SERIES
 from .provenance import assumptions_behind
-from .runner import for_workers, map_tasks
+from .runner import for_workers, map_in_parts, map_tasks
 from .sobol import (BOOTSTRAP, PIGEONHOLE, SCRAMBLE, Progress, SobolEstimate, VarianceSplit, resampled_shares,
                     seeded_generator, sobol_design, sobol_estimate, variance_splits)
 from .targets import Method, Target, value_unit
@@ -391,14 +391,9 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     rng = seeded_generator(seed, PIGEONHOLE)
 
     def shares_of(table: np.ndarray, resamples: list) -> np.ndarray:
-        # the resamples in a few parts on the workers; concatenated in order, as one process gives them
-        parts = max(1, 2 * workers) if dask is None else 8
-        cut = [resamples[i::parts] for i in range(parts)]
-        computed = map_tasks(resampled_shares, table, cut, workers=workers, dask=dask)
-        shares = np.empty((len(resamples), table.shape[2]))
-        for i, part in enumerate(computed):
-            shares[i::parts] = part
-        return shares
+        # on the workers, in order, as one process gives them
+        return np.array(map_in_parts(resampled_shares, table, resamples, workers=workers, dask=dask)).reshape(
+            len(resamples), table.shape[2])
 
     value_splits = variance_splits(values_a, rng=rng, confidence=confidence, shares_of=shares_of)
     hit_splits = variance_splits(hits_a, rng=rng, confidence=confidence, shares_of=shares_of)
@@ -698,23 +693,16 @@ def _discovery_part(state: tuple, jobs: list) -> list[Box]:
 
 def _discovery_boxes(base: Baseline, jobs: list, units: dict, *, progress: Progress | None, workers: int,
                      dask: str | None) -> list[Box]:
-    """The discovery box of every job (target index, id, driver names), in the jobs' order; the
-    targets go in a few interleaved parts to ``workers`` processes or the dask scheduler (PRIM is
+    """The discovery box of every job (target index, id, driver names), in the jobs' order, on
+    ``workers`` processes or the dask scheduler (:func:`simulator.runner.map_in_parts`; PRIM is
     deterministic, so the boxes are the same wherever they are found)."""
-    parts = max(1, min(len(jobs), 2 * workers if dask is None else 8))
-    cut = [jobs[i::parts] for i in range(parts)]
-    finished = [0]
-
-    def tick(index: int) -> None:
-        finished[0] += len(cut[index])
+    def tick(finished: int) -> None:
         if progress is not None:
-            progress("discovery", finished[0], len(jobs))
+            progress("discovery", finished, len(jobs))
 
-    found = map_tasks(_discovery_part, (base.drivers, base.hits, units), cut, workers=workers, dask=dask, on_done=tick)
-    boxes: list = [None] * len(jobs)
-    for i, part in enumerate(found):
-        boxes[i::parts] = part
-    return boxes
+    return map_in_parts(_discovery_part, (base.drivers, base.hits, units), jobs, workers=workers, dask=dask,
+                        on_done=tick)
+
 
 def analyse(inputs: Inputs, *, config: SensitivityConfig = SensitivityConfig(),
             progress: Progress | None = None, workers: int = 1, dask: str | None = None) -> SensitivityResult:
