@@ -8,7 +8,8 @@ A calibration file (TOML) has three parts::
     [[correlations]]            a = "<shock>", b = "<shock>", rho = …, source = …
 
 Every value table holds ``value``, ``unit`` and ``source``, optionally ``se`` (standard error:
-the parameter is then drawn per path when parameter uncertainty is on), ``note`` and
+the parameter is then drawn per path when parameter uncertainty is on; refused on a base value,
+which the core reads as one number), ``note`` and
 ``assumption = true`` for numbers that no source gives. The names and units the model needs are
 listed here (they belong to the model, not to a place); the numbers live in ``calibration/``.
 """
@@ -244,6 +245,11 @@ def calibration_from_raw(raw: dict, *, path: str | Path) -> Calibration:
     names it in messages. Used on files and on the text ``simulate calibrate`` is about to write."""
     raw, meta = check_sections(raw, path=path, sections=("meta", "base", "parameters", "correlations"))
     base = read_values(raw.get("base", {}), BASE_SPEC, file=path, prefix="base", listed_in=_LISTED_IN)
+    for name, value in base.items():
+        if value.se is not None:  # the core reads one base value for every path: an se would be ignored
+            raise InputError("the core model's base-year values are one number on every path (only parameters, and "
+                             "the satellite calibration's base values, are drawn): remove the se, or give the "
+                             "uncertainty to a parameter", file=path, key=f"base.{name}.se")
     for group, names in COMPOSITIONS.items():
         total = sum(base[n].value for n in names)
         if abs(total - 1.0) > 0.005:

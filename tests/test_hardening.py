@@ -36,6 +36,8 @@ def _edit(path: Path, old: str, new: str) -> None:
      "base.grdp_current_bn_vnd.value", "valid number"),
     ("[base.grdp_current_bn_vnd]\nvalue = 306000", "[base.grdp_current_bn_vnd]\nvalue = \"306000\"",
      "base.grdp_current_bn_vnd.value", "valid number"),
+    # the core reads one base value on every path: an se would have been ignored, silently
+    ("[base.emp_share_agri]\n", "[base.emp_share_agri]\nse = 0.05\n", "base.emp_share_agri.se", "one number on every path"),
 ])
 def test_bad_values_in_the_calibration_file(capsys, project, old, new, key, fragment):
     _edit(project / "calibration" / "parameters.toml", old, new)
