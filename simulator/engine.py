@@ -239,8 +239,10 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     invest_share = np.full(n, 1.0) * history_share  # the base year on the path's own history
     revenue_ratio = np.full(n, b["budget_revenue_bn_vnd"] / b["grdp_current_bn_vnd"])
     export_ratio = np.full(n, b["exports_musd"] * b["usd_vnd"] / (b["grdp_current_bn_vnd"] * 1e3))
+    # survey income has no base-year figure for the unit: the base is an estimate, off by e^error
     income_ratio = np.full(n, b["income_per_capita_month_mvnd"] * 12.0 / (b["grdp_current_bn_vnd"] * 1e3
                                                                           / b["population_persons"]))
+    income_ratio = income_ratio * np.exp(p["social.income_base_error"])
     log_y0, log_k0, log_e0 = np.log(grdp_real), np.log(capital), np.log(employed)
     logs = [log_y0, log_k0, log_e0]  # last year's, for the annual contributions
     weight = p["accounting.capital_weight"]

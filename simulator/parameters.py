@@ -119,6 +119,7 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "external.export_ratio_sd": _SD,
     "social.income_ratio_drift": _RATE,
     "social.income_ratio_sd": _SD,
+    "social.income_base_error": ("log points", -1.0, 1.0),  # the base income is an estimate: its error
     "shocks.student_t_df": ("degrees of freedom (0 = normal)", 0.0, 1000.0),
 }
 

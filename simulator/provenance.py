@@ -83,7 +83,7 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "exports_musd": ("grdp_current_bn_vnd", "usd_vnd", "base.exports_musd", "external.export_ratio_drift",
                      "external.export_ratio_sd", "lever.export_growth_boost"),
     "income_per_capita_month_mvnd": ("grdp_per_capita_mvnd", "base.income_per_capita_month_mvnd",
-                                     "social.income_ratio_drift", "social.income_ratio_sd"),
+                                     "social.income_base_error", "social.income_ratio_drift", "social.income_ratio_sd"),
     # ---- satellite series
     "poverty_rate": ("sat.base.poverty_rate", "sat.poverty.income_elasticity", "sat.poverty.drift", "sat.poverty.sd",
                      "income_per_capita_month_mvnd", "deflator_index"),

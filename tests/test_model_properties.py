@@ -107,10 +107,16 @@ def test_base_year_equals_calibration_inputs(base_scenario):
                                     "urbanisation_rate", "trained_labour_share", "emp_share_agri", "emp_share_services",
                                     "emp_share_industry_construction", "share_agri", "share_industry", "share_construction",
                                     "share_taxes", "share_services", "budget_revenue_bn_vnd",
-                                    "exports_musd", "income_per_capita_month_mvnd", "usd_vnd")}
+                                    "exports_musd", "usd_vnd")}
     same["deflator_index"] = "grdp_deflator_index"
     for metric, base_name in same.items():
         np.testing.assert_allclose(out[metric][:, 0], b[base_name], rtol=1e-12, err_msg=metric)
+    # the base income is an estimate: each path's base is it times e^(its drawn error), 0 on the central path
+    income = out["income_per_capita_month_mvnd"][:, 0]
+    assert np.unique(income).size > 1
+    np.testing.assert_allclose(np.exp(np.log(income / b["income_per_capita_month_mvnd"]).mean()), 1.0, atol=3 * 0.06 / np.sqrt(300))
+    neutral = _paths(base_scenario, paths=50, parameter_uncertainty=False)
+    np.testing.assert_allclose(neutral["income_per_capita_month_mvnd"][:, 0], b["income_per_capita_month_mvnd"], rtol=1e-12)
     np.testing.assert_allclose(out["grdp_per_capita_mvnd"][:, 0], b["grdp_current_bn_vnd"] * 1e3 / b["population_persons"])
     # the base year's investment share is each path's own historical share (no 2025 figure)
     assert np.unique(out["investment_share"][:, 0]).size > 1
