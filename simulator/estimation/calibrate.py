@@ -214,6 +214,9 @@ def _structure(b: _Builder, key: str, shares: tuple[str, ...], names: dict[str, 
         drift_name, sd_name = names[share]
         weight_note = (f"Units weighted by their GRDP shares of {latest[1]}." if weights is not None
                        else "Units weighted alike (no year with every unit's GRDP).")
+        if len(panel) > 1 and config_merges(b.config, panel):
+            weight_note += (" The units' shocks are larger than the merged unit's (averaging), so the scale errs on "
+                            "the wide side.")
         _random_walk_panel(b, f"{key}.{share}", panel, _describe(b.config, spec, f"{share} / {reference}"), drift_name,
                            sd_name, "Changes spanning the COVID and rebound years are left out (the disaster "
                            "component's, not the trend's). " + weight_note, exclude_years=excluded, unit_weights=weights)
