@@ -5,7 +5,8 @@
 
 Exit status: 0 done; 1 a bug (an output that would hold NaN or infinity: nothing is written);
 2 bad input or an output-folder fault, in one line naming the file, the key and what was
-expected; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Messages, ``--help`` and errors
+expected; 130 interrupted (Ctrl-C); 141 stdout closed by its reader (``| head``), quietly;
+143 terminated (SIGTERM). Messages, ``--help`` and errors
 are in English whatever ``--lang`` says; ``--lang`` words the tables only.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -68,7 +70,8 @@ def _run_parser(sub) -> None:
 
 
 def _check_arguments(args) -> None:
-    for flag, value, low in (("--paths", args.paths, 1), ("--seed", args.seed, 0), ("--chunk-size", args.chunk_size, 1)):
+    for flag, value, low in (("--paths", args.paths, 1), ("--seed", args.seed, 0), ("--chunk-size", args.chunk_size, 1),
+                             ("--workers", args.workers, 1)):
         if value is not None and value < low:
             what = "a positive number" if low else "a number >= 0"
             raise InputError(f"expected {what}, got {value}", file="command line", key=flag)
@@ -213,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"error: {exc}", 2)
     except OutputIntegrityError as exc:
         return _fail(f"internal error (a bug; please report it): {exc}; nothing was written", 1)
+    except BrokenPipeError:  # the reader of stdout left (`simulate FILE | head`): stop quietly, as a shell tool does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        return 141
     except OSError as exc:  # a fault of the machine rather than of the input: disk full, no permission
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"error: {where}{exc.strerror or exc}", 2)

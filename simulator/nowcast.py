@@ -23,6 +23,7 @@ parameters move as far as one year's data say about them.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy as np
 from .draws import Draws
 from .engine import simulate
 from .errors import InputError
+from .files import decode_utf8, read_bytes
 from .metrics import CATALOGUE
 from .provenance import inputs_of
 from .units import conversion_factor
@@ -40,6 +42,14 @@ from .units import conversion_factor
 STEP = 1e-4
 #: Newton steps with the first sensitivity.
 NEWTON_STEPS = 8
+#: Largest relative gap to a published value that may be left on a path (a valid update leaves
+#: about 1e-3): above it the model cannot show the value, which is then refused.
+MAX_RELATIVE_MISS = 1e-2
+#: What a published value of each summary scale can be (simulator/metrics.py): a level is positive,
+#: a share lies strictly between 0 and 1 (the shares move on a logit scale), a year's growth rate
+#: is above −100 % and below +100 %; ratios (the TFP contribution) are not bounded.
+_ADMISSIBLE = {"log": (0.0, math.inf, "a positive level"), "unit": (0.0, 1.0, "a share strictly between 0 and 1"),
+               "rate": (-1.0, 1.0, "a yearly rate strictly between −100 % and +100 %")}
 
 
 @dataclass(frozen=True)
@@ -80,9 +90,9 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
         unit that does not convert, or the same series and year twice.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("observations file not found", file=path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    data = read_bytes(path, what="observations file")
+    text = decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, file=path, what="observations file")
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         need = ["year", "metric", "value", "unit", "source"]
         missing = [c for c in need if c not in (reader.fieldnames or [])]
@@ -91,6 +101,8 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
         out, seen = [], set()
         for line, row in enumerate(reader, start=2):
             where = f"line {line}"
+            if None in row:
+                raise InputError(f"more fields than the header's {len(reader.fieldnames)}", file=path, key=where)
             metric = (row["metric"] or "").strip()
             if metric not in CATALOGUE:
                 raise InputError(f"'{metric}' is not a core series the engine can condition on "
@@ -110,6 +122,10 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
             except ValueError:
                 raise InputError(f"unit {row['unit']!r} does not convert to {metric}'s {CATALOGUE[metric].unit!r}",
                                  file=path, key=where) from None
+            low, high, what = _ADMISSIBLE.get(CATALOGUE[metric].scale, (-math.inf, math.inf, ""))
+            if not low < value < high:
+                raise InputError(f"{metric} = {value:g} ({CATALOGUE[metric].unit}, after the unit conversion) is not "
+                                 f"{what}: check the value and its unit", file=path, key=where)
             if (year, metric) in seen:
                 raise InputError(f"{metric} {year} is given twice", file=path, key=where)
             seen.add((year, metric))
@@ -119,6 +135,18 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
     if not out:
         raise InputError("no observations", file=path)
     return tuple(sorted(out, key=lambda o: (o.year, o.metric)))
+
+
+def unreachable(inputs, observations: tuple[Observation, ...], *, paths: int = 256) -> list[tuple[Observation, float]]:
+    """The published values the conditioning cannot bring paths onto, each tried alone on the
+    run's first ``paths`` paths: (observation, largest relative gap left) above
+    :data:`MAX_RELATIVE_MISS`, the worst first (to name the culprit of a failed update)."""
+    from .draws import chunks, draw
+
+    drawn = draw(inputs.contract, chunks(paths, inputs.contract.block_size, paths)[0])
+    levers = inputs.levers.for_paths(0, drawn.n_paths)
+    gaps = [(o, condition(inputs, drawn, levers, (o,))[1]) for o in observations]
+    return sorted(((o, gap) for o, gap in gaps if gap > MAX_RELATIVE_MISS), key=lambda pair: -pair[1])
 
 
 def _parameters_of(inputs, observations) -> list[int]:

@@ -211,6 +211,9 @@ def select_targets(rows, *, groups, ids=None, group: str | None = None) -> list:
                 raise InputError(f"unknown target id '{target_id}'.{hint} The ids are the first column of the table "
                                  "(and of targets.csv)", file="command line", key="--targets")
         chosen = [t for t in chosen if t.id in set(ids)]
+        if not chosen and group is not None:  # both given: the rows of the ids that are in the group
+            raise InputError(f"none of {', '.join(ids)} is in the group '{group}': --targets and --group together "
+                             "print the given targets of that group", file="command line", key="--targets")
     return chosen
 
 

@@ -33,9 +33,16 @@ def add_run_options(p, *, scenario: bool = True, dask: bool = True) -> None:
                        "(never changes a number)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a scenario key in every scenario file given (repeatable)")
+    add_outside_option(p)
     add_output_options(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
     p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of target names in the tables")
+
+
+def add_outside_option(p) -> None:
+    """--allow-outside of a command that reads scenario files."""
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let extends and the calibration, registry and satellite paths leave the project tree")
 
 
 def add_output_options(p) -> None:
@@ -59,13 +66,22 @@ def output_folder(args, default: Path) -> Path | None:
     return folder
 
 
+def check_workers(args) -> None:
+    """--workers, where given, is a positive count of processes."""
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise InputError(f"expected a positive number of worker processes, got {args.workers}", file="command line",
+                         key="--workers")
+
+
 def _inputs(path, args):
     if args.paths is not None and args.paths <= 0:
         raise InputError(f"expected a positive number of paths, got {args.paths}", file="command line", key="--paths")
+    check_workers(args)
     from .inputs import resolve
     from .scenario import load_scenario
 
-    return resolve(load_scenario(path, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size))
+    return resolve(load_scenario(path, overrides=args.set, paths=args.paths, seed=args.seed, chunk_size=args.chunk_size,
+                                 allow_outside=args.allow_outside))
 
 
 def _names(inputs, lang: str) -> dict[str, str]:
@@ -208,6 +224,7 @@ def _solve(args) -> int:
     if args.grid < 2:
         raise InputError("expected at least 2 grid points", file="command line", key="--grid")
     bounds = tuple(args.range) if args.range else None
+    _check_frontier(args)
     names = _names(inputs, args.lang)
     workers = args.workers or default_workers(inputs.paths)
     if args.dask is not None and args.deterministic:
@@ -239,7 +256,7 @@ def _solve(args) -> int:
              "solve_curve.csv": pd.DataFrame(payload["curve"]).to_csv(index=False, float_format="%.6g")}
     text = render_solution(solution, names)
     if args.frontier:
-        lo2, hi2 = lever_range(args.frontier, tuple(args.range2) if args.range2 else None)
+        lo2, hi2 = lever_range(args.frontier, tuple(args.range2) if args.range2 else None, keys=("--frontier", "--range2"))
         lo, hi = lever_range(args.lever, bounds)
         surface = frontier(inputs, target_id=args.target, levers=(args.lever, args.frontier),
                            grids=(np.linspace(lo, hi, args.grid), np.linspace(lo2, hi2, args.grid)),
@@ -252,22 +269,45 @@ def _solve(args) -> int:
     return 0
 
 
+def _check_frontier(args) -> None:
+    """Before any work: a --frontier names a second lever for one --target, with its own range."""
+    from .solve import lever_range
+
+    if args.frontier is None:
+        if args.range2:
+            raise InputError("--range2 is the range of the --frontier lever: give --frontier too", file="command line",
+                             key="--range2")
+        return
+    if args.all or args.deterministic:
+        raise InputError(f"--frontier draws a surface for one --target, not with {'--all' if args.all else '--deterministic'}",
+                         file="command line", key="--frontier")
+    if args.frontier == args.lever:
+        raise InputError(f"--frontier must name a lever other than --lever ({args.lever})", file="command line",
+                         key="--frontier")
+    lever_range(args.frontier, tuple(args.range2) if args.range2 else None, keys=("--frontier", "--range2"))
+
+
 def render_solution(s, names: dict[str, str]) -> str:
     head = f"What it takes: {s.target} ({names.get(s.target, s.target)}) with P(hit) ≥ {s.probability:g} by {s.lever}"
     lines = [head, f"  {s.paths:,} paths on common random numbers, lever range {s.lever_range[0]:g} to {s.lever_range[1]:g}; "
                    f"P(hit) {s.probability_at_range[0]:.3f} at the low end, {s.probability_at_range[1]:.3f} at the high end"]
-    if s.reachable:
+    if s.status == "reached":
         lines.append(f"  solution: {s.lever} = {s.solution:.6g} (95 % interval from the Monte Carlo error: "
                      f"{s.solution_ci95[0]:.6g} to {s.solution_ci95[1]:.6g})")
+    elif s.status == "met over the whole range":
+        lines.append(f"  already met over the whole range: P(hit) ≥ {s.probability:g} at both ends, so any value of "
+                     f"{s.lever} in it will do")
+    elif s.status == "not moved by the lever":
+        lines.append(f"  not moved by the lever: no path's hit changes between {s.lever_range[0]:g} and "
+                     f"{s.lever_range[1]:g}, and P(hit) stays at {s.max_probability:.3f}")
     else:
         lines.append(f"  unreachable in [{s.lever_range[0]:g}, {s.lever_range[1]:g}]: the largest P(hit) is "
                      f"{s.max_probability:.3f}, at {s.lever} = {s.argmax:g}")
-    lines.append("  zero-volatility path meets the target at " + (f"{s.lever} = {s.deterministic:.6g}" if s.deterministic is not None
-                                                                 else "no value in the range"))
+    lines.append("  zero-volatility path: " + (f"meets the target at {s.lever} = {s.deterministic:.6g}"
+                                               if s.deterministic is not None else f"{s.deterministic_status}"))
     if s.non_monotone_paths:
         lines.append(f"  warning: on {s.non_monotone_paths:,} paths the target's margin is not monotone in the lever; "
                      "P(hit) is computed from one crossing per path")
-    lines.append(f"  model evaluations: {s.evaluations} per chunk of paths")
     return "\n".join(lines)
 
 
@@ -275,14 +315,14 @@ def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid) -
     head = ("id", "target", f"{lever} for P ≥ {probability:g}", "P at low", "P at high", "note")
     table = []
     for r in rows:
-        if r["reachable"]:
-            value = f"{r['solution']:.4g}"
-        else:
-            value = f"unreachable in [{bounds[0]:g}, {bounds[1]:g}]"
+        value = {"reached": f"{r['solution']:.4g}" if r["reachable"] else "",
+                 "met over the whole range": "met over the whole range",
+                 "not moved by the lever": "not moved by the lever",
+                 "prior": "prior: no lever moves it"}.get(r["status"], f"unreachable in [{bounds[0]:g}, {bounds[1]:g}]")
         notes = []
-        if not r["moved_by_lever"]:
+        if not r["moved_by_lever"] and r["status"] not in ("not moved by the lever", "prior"):
             notes.append("not moved by the lever")
-        if not r["reachable"]:
+        if r["status"] == "unreachable":
             notes.append(f"max P {r['max_probability']:.3f} at {r['argmax']:.4g}")
         if not r["monotone"]:
             notes.append("P not monotone")
@@ -318,6 +358,7 @@ def _audit_parser(sub) -> None:
                                       "(exit 1 when inconsistent)")
     p.add_argument("scenario", help="scenario TOML file (its registry and calibration are audited)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
+    add_outside_option(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     add_output_options(p)
 
@@ -329,7 +370,7 @@ def _audit(args) -> int:
     from .inputs import resolve
     from .scenario import load_scenario
 
-    inputs = resolve(load_scenario(args.scenario, overrides=args.set))
+    inputs = resolve(load_scenario(args.scenario, overrides=args.set, allow_outside=args.allow_outside))
     folder = output_folder(args, Path("out") / f"audit_{inputs.name}")
     result = audit(inputs)
     payload = result.to_dict()
@@ -358,7 +399,8 @@ def _update_parser(sub) -> None:
 def _update(args) -> int:
     import pandas as pd
 
-    from .nowcast import load_observations
+    from .metrics import CATALOGUE
+    from .nowcast import MAX_RELATIVE_MISS, load_observations, unreachable
     from .pool import default_workers
     from .runner import Variant, run_variants
 
@@ -368,6 +410,14 @@ def _update(args) -> int:
     run = run_variants([Variant(inputs), Variant(inputs, observed=observed, name=f"{inputs.name}_updated")],
                        workers=args.workers or default_workers(inputs.paths), dask=args.dask)
     before, after = run.results
+    miss = after.provenance["observed_largest_relative_miss"]
+    if miss > MAX_RELATIVE_MISS:
+        culprits = unreachable(inputs, observed)
+        o, gap = culprits[0] if culprits else (observed[0], miss)
+        which = f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" if culprits else "the published values together"
+        raise InputError(f"the model's paths cannot show {which}: after conditioning they still miss it by {gap:.1e} "
+                         "(relative); check the value and its unit; nothing was written", file=args.observed,
+                         key=f"line {o.line}" if culprits else None)
     targets = []
     for b, a in zip(before.targets, after.targets):
         if b.p_hit is None:

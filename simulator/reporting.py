@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
-from .planning import add_run_options, emit, output_folder
+from .planning import add_run_options, check_workers, emit, output_folder
 from .terminal import plain_table, shorten
 
 # ---------------------------------------------------------------- shared
@@ -77,10 +77,12 @@ def progress_bar(quiet: bool, stream=None):
 def _inputs(path, args, *, paths=None):
     if paths is not None and paths <= 0:
         raise InputError(f"expected a positive number of paths, got {paths}", file="command line", key="--paths")
+    check_workers(args)
     from .inputs import resolve
     from .scenario import load_scenario
 
-    return resolve(load_scenario(path, overrides=args.set, paths=paths, seed=args.seed, chunk_size=args.chunk_size))
+    return resolve(load_scenario(path, overrides=args.set, paths=paths, seed=args.seed, chunk_size=args.chunk_size,
+                                 allow_outside=args.allow_outside))
 
 
 # ---------------------------------------------------------------- sensitivity

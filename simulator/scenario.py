@@ -334,8 +334,9 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
         or a ``[levers]`` value (``investment_share``, ``tfp_growth_boost``); None leaves the
         file's value.
 
-    The files' own values are validated before the overrides are applied, so an override never
-    hides a bad value in a file (``paths = -1`` in the file is an error even with ``--paths``).
+    The files' own values are validated before the overrides are applied, and the ``--set``
+    values before the keyword settings, so an override never hides a bad value (``paths = -1`` in
+    the file, or ``--set montecarlo.paths=-1``, is an error even with ``--paths``).
 
     Raises
     ------
@@ -363,6 +364,8 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
             what = f"scenario.{parts[1]} file"
             data[parts[0]][parts[1]] = str(confine(value, root, file="--set", key=".".join(parts), what=what) if root
                                            else resolve(value, what=what, file="--set", key=".".join(parts)))
+    if overrides and given:
+        _validate(data, origin, source_file, ignore_missing=True)  # the --set values too, before an argument replaces one
     for key, value in given.items():
         _set(data, (sections[key], key), value)
         _claim(origin, (sections[key], key), f"argument {key}")

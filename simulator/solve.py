@@ -69,15 +69,17 @@ def _target(inputs: Inputs, target_id: str) -> Target:
     return target
 
 
-def lever_range(lever: str, bounds: tuple[float, float] | None) -> tuple[float, float]:
-    """The lever's search range: its admissible range, or the given narrower one."""
+def lever_range(lever: str, bounds: tuple[float, float] | None, *, keys: tuple[str, str] = ("--lever", "--range")
+                ) -> tuple[float, float]:
+    """The lever's search range: its admissible range, or the given narrower one; ``keys`` name
+    the options that gave the lever and the range in messages."""
     if lever not in LEVERS:
-        raise InputError(f"unknown lever '{lever}'; levers: {', '.join(LEVERS)}", file="command line", key="--lever")
+        raise InputError(f"unknown lever '{lever}'; levers: {', '.join(LEVERS)}", file="command line", key=keys[0])
     spec = LEVERS[lever]
     lo, hi = (spec.lower, spec.upper) if bounds is None else bounds
     if not (spec.lower <= lo < hi <= spec.upper):
         raise InputError(f"range must satisfy {spec.lower} <= low < high <= {spec.upper} ({spec.unit}), got {lo}, {hi}",
-                         file="command line", key="--range")
+                         file="command line", key=keys[1])
     return float(lo), float(hi)
 
 
@@ -169,7 +171,9 @@ class Solution:
     """The lever value at which P(hit target) reaches the probability, with its uncertainty.
 
     ``solution`` is None when no value in ``lever_range`` reaches it; ``max_probability`` and
-    ``argmax`` then say how far it gets. ``curve`` is P(hit) on a grid of the range.
+    ``argmax`` then say how far it gets. ``curve`` is P(hit) on a grid of the range. ``status``
+    says which case it is (:data:`STATUSES`), ``deterministic_status`` the same of the
+    zero-volatility path ("crosses" where ``deterministic`` is its value).
     """
 
     target: str
@@ -183,10 +187,11 @@ class Solution:
     argmax: float
     probability_at_range: tuple[float, float]
     paths: int
-    evaluations: int
     non_monotone_paths: int
     curve: tuple[tuple[float, float], ...] = field(repr=False)
+    status: str = "reached"
     deterministic: float | None = None
+    deterministic_status: str = "crosses"
 
     def to_dict(self) -> dict:
         return {"target": self.target, "lever": self.lever, "unit": LEVERS[self.lever].unit,
@@ -194,9 +199,20 @@ class Solution:
                 "solution_ci95": list(self.solution_ci95) if self.solution_ci95 else None, "reachable": self.reachable,
                 "max_probability": self.max_probability, "argmax": self.argmax,
                 "probability_at_range": list(self.probability_at_range), "paths": self.paths,
-                "evaluations": self.evaluations, "non_monotone_paths": self.non_monotone_paths,
-                "deterministic": self.deterministic,
+                "non_monotone_paths": self.non_monotone_paths, "status": self.status,
+                "deterministic": self.deterministic, "deterministic_status": self.deterministic_status,
                 "curve": [{"lever": x, "p_hit": p} for x, p in self.curve]}
+
+
+#: What a solve found: P(hit) reaches the probability inside the range; it is reached at both
+#: ends already; no path's hit changes over the range; or some do, but P never gets there.
+STATUSES = ("reached", "met over the whole range", "not moved by the lever", "unreachable")
+
+
+def _status(solution: float | None, ends: tuple[float, float], probability: float, moved: bool) -> str:
+    if solution is not None:
+        return "met over the whole range" if min(ends) >= probability - 1e-12 else "reached"
+    return "unreachable" if moved else "not moved by the lever"
 
 
 def _lowest_reaching(th: Thresholds, probability: float, lo: float, hi: float) -> float | None:
@@ -243,18 +259,20 @@ def solve(inputs: Inputs, *, target_id: str, lever: str, probability: float = 0.
         ends = [_lowest_reaching(th, q, lo, hi) for q in (p_low, p_high)]
         ends = [e if e is not None else (hi if curve_p[-1] >= curve_p[0] else lo) for e in ends]
         ci = (min(ends), max(ends))
+    ends = (float(curve_p[0]), float(curve_p[-1]))
+    deterministic, deterministic_status = _deterministic(inputs, target_id, lever, (lo, hi))
     return Solution(target=target_id, lever=lever, probability=probability, lever_range=(lo, hi), solution=solution,
                     solution_ci95=ci, reachable=solution is not None, max_probability=float(curve_p[best]),
-                    argmax=float(grid[best]), probability_at_range=(float(curve_p[0]), float(curve_p[-1])),
-                    paths=th.n, evaluations=th.evaluations, non_monotone_paths=th.non_monotone,
+                    argmax=float(grid[best]), probability_at_range=ends, paths=th.n, non_monotone_paths=th.non_monotone,
                     curve=tuple((float(x), float(p)) for x, p in zip(grid, curve_p)),
-                    deterministic=solve_deterministic(inputs, target_id=target_id, lever=lever, bounds=(lo, hi)))
+                    status=_status(solution, ends, probability, moved=bool(np.any(th.rising | th.falling))),
+                    deterministic=deterministic, deterministic_status=deterministic_status)
 
 
-def solve_deterministic(inputs: Inputs, *, target_id: str, lever: str,
-                        bounds: tuple[float, float] | None = None) -> float | None:
-    """The lever at which the zero-volatility path (no shocks, parameters at their estimates) meets
-    the target, by Brent's method; None when it does not cross the threshold in the range."""
+def _deterministic(inputs: Inputs, target_id: str, lever: str, bounds: tuple[float, float] | None
+                   ) -> tuple[float | None, str]:
+    """(value, status) of the zero-volatility path: the lever value where it meets the target and
+    "crosses", or None and "met over the whole range" / "not met in the range"."""
     target = _target(inputs, target_id)
     lo, hi = lever_range(lever, bounds)
     flat = replace(inputs, volatility_scale=0.0)
@@ -264,9 +282,16 @@ def solve_deterministic(inputs: Inputs, *, target_id: str, lever: str,
         return float(_margins(flat, target, lever, np.array([x]), drawn)[0])
 
     m_lo, m_hi = margin(lo), margin(hi)
-    if not (np.isfinite(m_lo) and np.isfinite(m_hi)) or np.sign(m_lo) == np.sign(m_hi):
-        return None
-    return float(brentq(margin, lo, hi, xtol=1e-9 * (hi - lo)))
+    if np.isfinite(m_lo) and np.isfinite(m_hi) and np.sign(m_lo) != np.sign(m_hi):
+        return float(brentq(margin, lo, hi, xtol=1e-9 * (hi - lo))), "crosses"
+    return None, "met over the whole range" if m_lo > 0 and m_hi > 0 else "not met in the range"
+
+
+def solve_deterministic(inputs: Inputs, *, target_id: str, lever: str,
+                        bounds: tuple[float, float] | None = None) -> float | None:
+    """The lever at which the zero-volatility path (no shocks, parameters at their estimates) meets
+    the target, by Brent's method; None when it does not cross the threshold in the range."""
+    return _deterministic(inputs, target_id, lever, bounds)[0]
 
 
 @dataclass(frozen=True)
@@ -324,9 +349,11 @@ def solve_all(inputs: Inputs, *, lever: str, probability: float = 0.5, bounds: t
         ps = grid.p_hit[:, j]
         moves = ps.max() - ps.min() > 2 * se[:, j].max()
         monotone = bool(np.all(np.diff(ps) >= -2 * se[1:, j]) or np.all(np.diff(ps) <= 2 * se[1:, j]))
-        solution = _crossing(xs, ps, probability) if target.method is not Method.PRIOR else None
+        prior = target.method is Method.PRIOR
+        solution = _crossing(xs, ps, probability) if not prior else None
         best = int(np.argmax(ps))
-        rows.append({"id": target_id, "method": target.method.value, "solution": solution,
+        status = "prior" if prior else _status(solution, (float(ps[0]), float(ps[-1])), probability, bool(moves))
+        rows.append({"id": target_id, "method": target.method.value, "solution": solution, "status": status,
                      "reachable": solution is not None, "p_at_low": float(ps[0]), "p_at_high": float(ps[-1]),
                      "max_probability": float(ps[best]), "argmax": float(xs[best]), "moved_by_lever": bool(moves),
                      "monotone": monotone, "kind": target.kind.value})

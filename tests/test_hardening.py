@@ -108,6 +108,50 @@ def test_a_flag_does_not_hide_a_bad_value_in_the_file(capsys, write_scenario, bo
     assert_cli_fails(capsys, [str(path), "--no-write", *flag], "variant.toml", key)
 
 
+@pytest.mark.parametrize("setting, flag", [
+    ("montecarlo.paths=-1", ["--paths", "300"]), ("montecarlo.paths=nan", ["--paths", "300"]),
+    ("montecarlo.seed=-5", ["--seed", "1"]), ("montecarlo.chunk_size=-5", ["--chunk-size", "100"]),
+])
+def test_a_flag_does_not_hide_a_bad_value_from_set(capsys, setting, flag):
+    """The flag wins over --set, but the --set value is checked first (it ran, exit 0, before)."""
+    assert_cli_fails(capsys, ["scenarios/base.toml", "--no-write", "--set", setting, *flag], "in --set",
+                     setting.split("=")[0])
+
+
+@pytest.mark.parametrize("argv", [
+    ["scenarios/base.toml", "--workers", "0"], ["scenarios/base.toml", "--workers", "-1"],
+    ["solve", "scenarios/base.toml", "--target", "1c", "--lever", "investment_share", "--workers", "0"],
+    ["sensitivity", "scenarios/base.toml", "--workers", "0"],
+])
+def test_no_worker_count_below_one(capsys, argv):
+    assert_cli_fails(capsys, [*argv, "--paths", "200", "--no-write"], "--workers", "expected a positive number")
+
+
+def test_targets_outside_the_group_are_refused_not_an_empty_table(capsys):
+    assert_cli_fails(capsys, ["scenarios/base.toml", *SMALL, "--targets", "9", "--group", "economy"], "--targets",
+                     "none of 9 is in the group 'economy'")
+
+
+def test_every_planning_command_takes_allow_outside():
+    from simulator.cli import build_parser
+
+    parser = build_parser()
+    for command in ("compare", "solve", "audit", "update", "sensitivity", "report"):
+        extra = {"compare": ["a.toml", "b.toml"], "update": ["a.toml", "--observed", "o.csv"],
+                 "solve": ["a.toml", "--target", "1c", "--lever", "investment_share"]}.get(command, ["a.toml"])
+        assert parser.parse_args([command, *extra, "--allow-outside"]).allow_outside
+
+
+def test_a_closed_stdout_ends_the_command_quietly():
+    """`simulate FILE --format json | head -c 1`: the reader leaves early; no 'Broken pipe' error."""
+    with subprocess.Popen([sys.executable, "-m", "simulator", "scenarios/base.toml", "--paths", "300", "--no-write",
+                           "--format", "json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.close()  # before the command writes its ~450 kB
+        err = process.stderr.read().decode()
+        status = process.wait(timeout=120)
+    assert status == 141 and err == "", (status, err)
+
+
 def test_a_valid_file_with_overrides_still_runs(capsys, write_scenario):
     path = write_scenario("[montecarlo]\npaths = 100\n")
     assert main([str(path), "--paths", "300", "--seed", "3", "--no-write", "--quiet"]) == 0

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import simulator
+from conftest import assert_cli_fails
+
 from simulator.cli import main
 from simulator.errors import InputError
 from simulator.nowcast import load_observations
@@ -76,8 +78,38 @@ def test_update_command_json(tmp_path, capsys):
     ("2026,grdp_real_growth,5,bn VND,x\n", "does not convert"),
     ("2026,grdp_real_growth,5,%/yr,\n", "source"),
     ("2026,grdp_real_growth,5,%/yr,x\n2026,grdp_real_growth,6,%/yr,y\n", "given twice"),
+    # impossible values (a growth of 810 % typed as a fraction, a negative level, a share above 1)
+    ("2026,grdp_real_growth,8.1,share/yr,x\n", "not a yearly rate strictly between"),
+    ("2026,population_persons,-3300000,persons,x\n", "not a positive level"),
+    ("2026,share_agri,150,%,x\n", "strictly between 0 and 1"),
+    ("2026,grdp_real_growth,5,%/yr,x,extra\n", "more fields than the header"),
+    ("2026,grdp_real_growth,5,%/yr,x\0\n", "NUL characters"),
 ])
 def test_bad_observation_rows_name_the_file_and_line(tmp_path, row, fragment):
     with pytest.raises(InputError, match=fragment) as info:
         load_observations(_write(tmp_path, row), years=np.arange(2025, 2031))
     assert "observed.csv" in str(info.value)
+
+
+def test_an_observations_file_that_is_not_utf8_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "observed.csv"
+    path.write_bytes("year,metric,value,unit,source\n2026,grdp_real_growth,5,%/yr,café\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8") as info:
+        load_observations(path, years=np.arange(2025, 2031))
+    assert "observed.csv" in str(info.value)
+    path.write_bytes("year,metric,value,unit,source\n2026,grdp_real_growth,5,%/yr,x\n".encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        load_observations(path, years=np.arange(2025, 2031))
+    with pytest.raises(InputError, match="folder"):
+        load_observations(tmp_path, years=np.arange(2025, 2031))
+
+
+def test_a_value_no_path_can_show_is_refused_and_nothing_is_written(tmp_path, capsys):
+    """A population typed in thousands (3,300) is positive, so only the conditioning finds it
+    impossible: the paths still miss it by a factor of about 1,000, and the update is refused."""
+    obs = _write(tmp_path, "2026,grdp_real_growth,6.0,%/yr,x\n2026,population_persons,3300,persons,typed in thousands\n")
+    out = tmp_path / "out"
+    err = assert_cli_fails(capsys, ["update", str(BASE), "--observed", str(obs), "--paths", "600", "--out", str(out)],
+                           "observed.csv", "line 3", "population_persons 2026 = 3300", "nothing was written")
+    assert "grdp_real_growth" not in err.split("cannot show")[1]
+    assert not out.exists()

@@ -120,6 +120,37 @@ def test_an_unreachable_probability_is_reported_not_invented():
     assert s.max_probability < 0.5 and s.to_dict()["solution"] is None
 
 
+def test_solve_says_when_the_target_is_met_already_or_not_moved():
+    """P(1c) is above 0.5 at the low end of [0.9, 1]: the answer is "any value", not the low end
+    as if it were a threshold; 9 (population) does not move with TFP growth at all."""
+    inputs = _inputs(paths=2000)
+    met = solve(inputs, target_id="1c", lever="investment_share", probability=0.5, bounds=(0.9, 1.0))
+    assert met.status == "met over the whole range" and min(met.probability_at_range) >= 0.5
+    assert met.deterministic is None and met.deterministic_status == "met over the whole range"
+    unmoved = solve(inputs, target_id="9", lever="tfp_growth_boost", probability=0.95)
+    assert unmoved.status == "not moved by the lever" and unmoved.solution is None
+    assert unmoved.probability_at_range[0] == unmoved.probability_at_range[1] < 0.95
+    crossing = solve(inputs, target_id="1c", lever="investment_share", probability=0.5)
+    assert crossing.status == "reached" and crossing.deterministic_status == "crosses"
+    assert "evaluations" not in crossing.to_dict()  # a cost that depends on the chunking, not a result
+    rows = {r["id"]: r for r in solve_all(inputs, lever="tfp_growth_boost", bounds=(0.0, 0.01), points=3)}
+    assert rows["8"]["status"] == "prior"
+    assert rows["9"]["status"] == "met over the whole range" and not rows["9"]["moved_by_lever"]
+
+
+@pytest.mark.parametrize("extra, key, fragment", [
+    (["--frontier", "investment_share"], "--frontier", "a lever other than --lever"),
+    (["--frontier", "nope"], "--frontier", "unknown lever 'nope'"),
+    (["--frontier", "tfp_growth_boost", "--range2", "0", "9"], "--range2", "range must satisfy"),
+    (["--range2", "0", "0.01"], "--range2", "give --frontier too"),
+])
+def test_solve_checks_the_frontier_before_any_work(capsys, extra, key, fragment):
+    from conftest import assert_cli_fails
+
+    assert_cli_fails(capsys, ["solve", str(BASE), "--target", "1c", "--lever", "investment_share", "--paths", "100000000",
+                              "--no-write", *extra], key, fragment)
+
+
 def test_solve_refuses_priors_ranges_and_unknown_names():
     inputs = _inputs(paths=500)
     with pytest.raises(InputError, match="prior"):
