@@ -13,6 +13,7 @@ are in English whatever ``--lang`` says; ``--lang`` words the tables only.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import signal
@@ -197,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     safe_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        if close and not argv[0].endswith(".toml") and not os.path.lexists(argv[0]):  # a misspelt command
+            return _fail(f"error: unknown command '{argv[0]}'; did you mean '{close[0]}'? (see 'simulate --help')", 2)
         argv = ["run"] + argv  # `simulate FILE` is `simulate run FILE`
     previous = _on_sigterm()
     try:

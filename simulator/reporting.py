@@ -17,19 +17,26 @@ from .terminal import plain_table, shorten
 # ---------------------------------------------------------------- shared
 
 
+#: The sensitivity analysis's options and their defaults (``report`` refuses them without --sensitivity).
+_SENSITIVITY_DEFAULTS = {"targets": [], "samples": 512, "inner": 32, "lever": [], "band": "0.02:0.98", "resamples": 999,
+                         "sensitivity_paths": 8192}
+
+
 def _add_sensitivity_options(p, *, paths_flag: str) -> None:
-    p.add_argument("--targets", nargs="+", default=[], metavar="ID",
+    d = _SENSITIVITY_DEFAULTS
+    p.add_argument("--targets", nargs="+", default=d["targets"], metavar="ID",
                    help="targets to analyse (default: every simulated target with P(hit) inside --band)")
-    p.add_argument("--samples", type=int, default=512, help="Sobol base samples, a power of two (default 512)")
-    p.add_argument("--inner", type=int, default=32,
+    p.add_argument("--samples", type=int, default=d["samples"], help="Sobol base samples, a power of two (default 512)")
+    p.add_argument("--inner", type=int, default=d["inner"],
                    help="shock paths per Sobol row, the same for every row (common random numbers; default 32)")
-    p.add_argument("--lever", action="append", default=[], metavar="NAME=LOW:HIGH",
+    p.add_argument("--lever", action="append", default=d["lever"], metavar="NAME=LOW:HIGH",
                    help="treat a lever as uncertain, uniform over the range, e.g. investment_share=0.30:0.45 (repeatable)")
-    p.add_argument("--band", default="0.02:0.98", metavar="LOW:HIGH",
+    p.add_argument("--band", default=d["band"], metavar="LOW:HIGH",
                    help="'middling' P(hit): the default targets and those given a discovery box (default 0.02:0.98)")
-    p.add_argument("--resamples", type=int, default=999, help="bootstrap resamples of the Sobol intervals (default 999)")
+    p.add_argument("--resamples", type=int, default=d["resamples"],
+                   help="bootstrap resamples of the Sobol intervals (default 999)")
     if paths_flag != "--paths":
-        p.add_argument(paths_flag, type=int, default=8192,
+        p.add_argument(paths_flag, type=int, default=d["sensitivity_paths"],
                        help="paths of the baseline, each tornado run and the discovery (default 8,192)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on standard error")
 
@@ -229,6 +236,12 @@ def _report(args) -> int:
             sys.stderr.write(text + "\n")
             sys.stderr.flush()
 
+    if not args.sensitivity:  # an option of the analysis would be ignored, silently
+        for name, default in _SENSITIVITY_DEFAULTS.items():
+            if getattr(args, name) != default:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag} is an option of the sensitivity analysis: add --sensitivity", file="command line",
+                                 key=flag)
     started = time.perf_counter()
     inputs = _inputs(args.scenario, args, paths=args.paths)
     variants = [inputs] + [_inputs(path, args, paths=args.paths) for path in args.compare]

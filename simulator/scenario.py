@@ -9,6 +9,8 @@ last. Every error names the file that set the offending key, the key path and th
 
 from __future__ import annotations
 
+import os
+
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -257,8 +259,12 @@ def _load_tree(path: Path, *, root: Path | None) -> tuple[dict, dict]:
             raise InputError(f"the 'extends' chain is longer than {MAX_EXTENDS} files (from {chain[0]}): merge some "
                              "of them", file=current, key="extends")
         target = current.parent / parent
+        referrer = current
         current = (confine(target, root, file=current, key="extends", what="extended scenario file") if root
                    else resolve(target, what="extended scenario file", file=current, key="extends"))
+        if not os.path.lexists(current):  # blame the file that names it
+            raise InputError(f"the extended scenario file '{parent}' does not exist ({current})", file=referrer,
+                             key="extends")
     merged, origin = {}, {}
     for data, where in reversed(layers):
         merged = _merge(merged, data)

@@ -209,6 +209,25 @@ def test_a_long_extends_chain_is_cut_at_50(capsys, project):
     assert main([str(folder / "c0.toml"), *SMALL, "--quiet"]) == 0
 
 
+def test_a_missing_extended_file_is_blamed_on_the_file_that_names_it(capsys, project):
+    child = project / "scenarios" / "child.toml"
+    child.write_text('extends = "nothere.toml"\n', encoding="utf-8")
+    err = assert_cli_fails(capsys, [str(child), *SMALL], "child.toml", "'extends'", "'nothere.toml' does not exist")
+    assert err.index("child.toml") < err.index("nothere.toml")
+
+
+def test_a_misspelt_command_is_named_not_read_as_a_file(capsys):
+    assert_cli_fails(capsys, ["rn", "scenarios/base.toml"], "unknown command 'rn'", "did you mean 'run'")
+    assert_cli_fails(capsys, ["sensitivty", "scenarios/base.toml"], "did you mean 'sensitivity'")
+
+
+@pytest.mark.parametrize("flag", [["--samples", "16"], ["--sensitivity-paths", "0"], ["--targets", "1c"],
+                                  ["--lever", "investment_share=0.3:0.4"]])
+def test_report_refuses_sensitivity_options_without_sensitivity(capsys, flag):
+    assert_cli_fails(capsys, ["report", "scenarios/base.toml", "--paths", "100000000", "--no-write", *flag], flag[0],
+                     "add --sensitivity")
+
+
 # ---------------------------------------------------------------- the project tree
 
 
