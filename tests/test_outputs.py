@@ -325,3 +325,7 @@ def test_a_report_replaces_its_whole_folder_and_nothing_else(capsys, tmp_path):
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
     assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "notes.txt")
     assert "notes.txt" in _listing(out) and not any(n.startswith(".") for n in _listing(tmp_path))
+    (out / "notes.txt").unlink()
+    (out / "my_notes.md").write_text("mine\n", encoding="utf-8")  # Markdown, but not the report's
+    assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "my_notes.md")
+    assert (out / "my_notes.md").read_text(encoding="utf-8") == "mine\n"

@@ -101,20 +101,24 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
 
 
 #: What a report folder holds: a folder with any other file is never replaced.
-REPORT_SUFFIXES = (".md", ".html", ".png", ".csv")
+REPORT_SUFFIXES = (".png", ".csv")
+#: The report's two documents; another Markdown or HTML file (a user's notes) is not the report's.
+REPORT_DOCUMENTS = ("report.md", "index.html")
 
 
 def report_files(directory: Path) -> frozenset[str]:
-    """The names in ``directory`` that a report writes (its suffixes), which a new report replaces."""
+    """The names in ``directory`` that a report writes (its documents, its charts and tables),
+    which a new report replaces."""
     try:
-        return frozenset(p.name for p in Path(directory).iterdir() if p.is_file() and p.suffix in REPORT_SUFFIXES)
+        return frozenset(p.name for p in Path(directory).iterdir()
+                         if p.is_file() and (p.suffix in REPORT_SUFFIXES or p.name in REPORT_DOCUMENTS))
     except OSError:
         return frozenset()
 
 
 def check_report_folder(directory: Path, *, force: bool) -> None:
     """Refuse, before any work, a report folder that the report may not replace: one that holds
-    files needs ``force``, and even then only report files (:data:`REPORT_SUFFIXES`) are replaced."""
+    files needs ``force``, and even then only report files (:func:`report_files`) are replaced."""
     from ..folder import check_target, probe
 
     check_target(directory, force=force, known=report_files(directory))
