@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from .metrics import SERIES
 from .results import SERIES_QUANTILES, Result
 from .runner import VariantRun
+from .units import report_unit
 
 _Z95 = float(ndtri(0.975))  # the normal quantile (scipy.stats would add 0.6 s of imports)
 
@@ -144,10 +146,11 @@ class Comparison:
         for metric in MAIN_SERIES:
             if metric not in first.series_quantiles:
                 continue
-            base = float(first.series_quantiles[metric][-1, median])
+            unit, factor = report_unit(SERIES[metric].unit)  # shares and rates in percent, as series.csv
+            base = float(first.series_quantiles[metric][-1, median]) * factor
             for result in self.results:
-                value = float(result.series_quantiles[metric][-1, median])
-                rows.append({"metric": metric, "variant": result.name, "year": int(result.years[-1]),
+                value = float(result.series_quantiles[metric][-1, median]) * factor
+                rows.append({"metric": metric, "unit": unit, "variant": result.name, "year": int(result.years[-1]),
                              "median": value, "difference": value - base})
         return pd.DataFrame(rows)
 

@@ -183,9 +183,10 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
     series = comparison.series_frame()
     if not series.empty:
         wide = series.pivot(index="metric", columns="variant", values="median")[list(variants)]
+        units = dict(zip(series["metric"], series["unit"]))
         out.append(f"\nMedians in {int(series['year'].iloc[0])} (differences of medians):")
-        rows = [(m, "") + tuple(f"{wide.loc[m, v]:,.4g}" for v in variants) for m in wide.index]
-        out.append(plain_table(("series", "") + variants, rows))
+        rows = [(m, units[m]) + tuple(_number(wide.loc[m, v]) for v in variants) for m in wide.index]
+        out.append(plain_table(("series", "unit") + variants, rows))
     groups = comparison.groups_frame()
     p_all = groups.pivot(index="group", columns="variant", values="p_all")[list(variants)]
     out.append("\nP(all targets of a group):")
@@ -285,6 +286,11 @@ def _check_frontier(args) -> None:
         raise InputError(f"--frontier must name a lever other than --lever ({args.lever})", file="command line",
                          key="--frontier")
     lever_range(args.frontier, tuple(args.range2) if args.range2 else None, keys=("--frontier", "--range2"))
+
+
+def _number(value: float) -> str:
+    """A median for the terminal: whole numbers with thousands separators from 1,000, else 4 digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def render_solution(s, names: dict[str, str]) -> str:
