@@ -124,10 +124,15 @@ def _run(args) -> int:
         width = None if args.wide else terminal_width()
         parts = [render_table(result, lang=args.lang, width=width, targets=args.targets, group=args.group),
                  render_joint(result, lang=args.lang, width=width, group=args.group)]
-        if result.outside_view:
+        views = result.outside_view
+        if views and (args.targets or args.group):  # the outside view of the rows shown only
+            shown = {t.id for t in select_targets(registry.targets, groups=registry.groups, ids=args.targets,
+                                                  group=args.group)}
+            views = {tid: view for tid, view in views.items() if tid in shown}
+        if views and any(view.has_reference for view in views.values()):
             from .outside_view import render as render_outside_view
 
-            parts.append(render_outside_view(result.outside_view, pairs=False, width=width, lang=args.lang).rstrip())
+            parts.append(render_outside_view(views, pairs=False, width=width, lang=args.lang).rstrip())
         parts += [render_conditional(result, given, lang=args.lang, width=width, targets=args.targets, group=args.group)
                   for given in args.given]
         print("\n\n".join(parts))

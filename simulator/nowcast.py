@@ -90,8 +90,8 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
         unit that does not convert, or the same series and year twice.
     """
     path = Path(path)
-    data = read_bytes(path, what="observations file")
-    text = decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, file=path, what="observations file")
+    data = read_bytes(path, what="CSV of published values")
+    text = decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, file=path, what="CSV of published values")
     with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         need = ["year", "metric", "value", "unit", "source"]

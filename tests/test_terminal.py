@@ -79,6 +79,14 @@ def test_targets_and_group_filters(result, capsys):
     assert_cli_fails(capsys, ["scenarios/base.toml", "--no-write", "--given", "21"], "--given", "not an evaluated")
 
 
+def test_the_outside_view_follows_the_targets_shown(capsys):
+    assert main(["scenarios/base.toml", "--paths", "300", "--no-write", "--quiet", "--targets", "1c", "9"]) == 0
+    view = capsys.readouterr().out.split("Outside view")[1]
+    assert "1c " in view and "1a " not in view and "1b " not in view
+    assert main(["scenarios/base.toml", "--paths", "300", "--no-write", "--quiet", "--targets", "9"]) == 0
+    assert "Outside view" not in capsys.readouterr().out  # 9 has no reference class: no table
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
