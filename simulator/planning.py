@@ -153,45 +153,52 @@ def _compare(args) -> int:
     return 0
 
 
-def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
-    """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
+def _words(lang: str) -> tuple[dict, dict, dict]:
+    """(the language's labels, their planning words, the translation of the number marks)."""
     from .output import labels
 
     words = labels(lang)
+    return words, words["plan"], str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
+
+
+def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
+    """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
+    words, w, marks = _words(lang)
     diffs = comparison.differences()
     variants = comparison.names
     head = (words["id"], words["target"]) + tuple(f"P {v}" for v in variants) + tuple(
-        f"Δ {v} [95 %]" for v in variants[1:]) + ("rank",)
+        f"Δ {v} [95 %]" for v in variants[1:]) + (w["rank"],)
     rows = []
     for j, target_id in enumerate(comparison.ids):
         cells = [target_id, shorten(names.get(target_id, target_id), 44)]
-        cells += [f"{comparison.hits[v, j] / comparison.results[v].paths:.3f}" for v in range(len(variants))]
+        cells += [f"{comparison.hits[v, j] / comparison.results[v].paths:.3f}".translate(marks) for v in range(len(variants))]
         ranks = []
         for name in variants[1:]:
             d = diffs[name]
             mark = "" if d["significant"][j] else " ~"
-            cells.append(f"{d['delta'][j]:+.3f} [{d['ci'][j, 0]:+.3f}, {d['ci'][j, 1]:+.3f}]{mark}")
+            low, high = (f"{x:+.3f}".translate(marks) for x in d["ci"][j])
+            cells.append(f"{d['delta'][j]:+.3f}".translate(marks) + f" [{low}{w['interval_separator']}{high}]{mark}")
             rank = comparison._ranks(d).get(j)
             ranks.append(str(rank) if rank else "")
-        cells.append(",".join(r for r in ranks if r) or "")
+        cells.append(w["list_separator"].join(r for r in ranks if r) or "")
         rows.append(tuple(cells))
-    kind = ("paired on the same draws: ΔP's SE from the paths on which the variants disagree"
-            if comparison.paired else "UNPAIRED: each variant on its own draws, SEs of independent proportions")
-    out = [f"Comparison of {len(variants)} variants, {comparison.paths:,} paths, seed {comparison.results[0].seed}; "
-           f"baseline '{variants[0]}' ({kind}).", plain_table(head, rows),
-           "'~' = the 95 % interval holds 0: inside the Monte Carlo noise, not ranked; rank = by |Δ| among the others."]
+    kind = w["paired"] if comparison.paired else w["unpaired"]
+    out = [w["comparison_title"].format(n=len(variants), paths=f"{comparison.paths:,}".translate(marks),
+                                        seed=comparison.results[0].seed, baseline=variants[0], kind=kind),
+           plain_table(head, rows), w["noise_note"]]
     series = comparison.series_frame()
     if not series.empty:
         wide = series.pivot(index="metric", columns="variant", values="median")[list(variants)]
         units = dict(zip(series["metric"], series["unit"]))
-        out.append(f"\nMedians in {int(series['year'].iloc[0])} (differences of medians):")
-        rows = [(m, units[m]) + tuple(_number(wide.loc[m, v]) for v in variants) for m in wide.index]
-        out.append(plain_table(("series", "unit") + variants, rows))
+        out.append("\n" + w["medians_title"].format(year=int(series["year"].iloc[0])))
+        rows = [(m, units[m]) + tuple(_number(wide.loc[m, v]).translate(marks) for v in variants) for m in wide.index]
+        out.append(plain_table((w["series"], words["unit"]) + variants, rows))
     groups = comparison.groups_frame()
     p_all = groups.pivot(index="group", columns="variant", values="p_all")[list(variants)]
-    out.append("\nP(all targets of a group):")
-    out.append(plain_table(("group", "") + variants, [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}" for v in variants)
-                                                  for g in p_all.index]))
+    out.append("\n" + w["p_all_title"])
+    out.append(plain_table((words["group"], "") + variants,
+                           [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}".translate(marks) for v in variants)
+                            for g in p_all.index]))
     return "\n".join(out)
 
 
@@ -238,7 +245,8 @@ def _solve(args) -> int:
         lo, hi = lever_range(args.lever, bounds)
         payload = {"lever": args.lever, "probability": args.probability, "lever_range": [lo, hi], "grid": args.grid,
                    "paths": inputs.paths, "targets": rows}
-        text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid)
+        text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid,
+                                    lang=args.lang)
         files = {"solve_all.csv": pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"),
                  "solve_all.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
         emit(args, payload, text, files, folder)
@@ -255,7 +263,7 @@ def _solve(args) -> int:
     payload = solution.to_dict()
     files = {"solve.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
              "solve_curve.csv": pd.DataFrame(payload["curve"]).to_csv(index=False, float_format="%.6g")}
-    text = render_solution(solution, names)
+    text = render_solution(solution, names, lang=args.lang)
     if args.frontier:
         lo2, hi2 = lever_range(args.frontier, tuple(args.range2) if args.range2 else None, keys=("--frontier", "--range2"))
         lo, hi = lever_range(args.lever, bounds)
@@ -293,49 +301,61 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def render_solution(s, names: dict[str, str]) -> str:
-    head = f"What it takes: {s.target} ({names.get(s.target, s.target)}) with P(hit) ≥ {s.probability:g} by {s.lever}"
-    lines = [head, f"  {s.paths:,} paths on common random numbers, lever range {s.lever_range[0]:g} to {s.lever_range[1]:g}; "
-                   f"P(hit) {s.probability_at_range[0]:.3f} at the low end, {s.probability_at_range[1]:.3f} at the high end"]
+def render_solution(s, names: dict[str, str], *, lang: str = "en") -> str:
+    words, w, marks = _words(lang)
+
+    def num(x: float, spec: str = ".6g") -> str:
+        return format(x, spec).translate(marks)
+
+    lo, hi = (num(x, "g") for x in s.lever_range)
+    lines = [w["solve_title"].format(target=s.target, name=names.get(s.target, s.target), p=num(s.probability, "g"),
+                                     lever=s.lever),
+             "  " + w["solve_range"].format(paths=num(s.paths, ",d"), low=lo, high=hi,
+                                            p_low=num(s.probability_at_range[0], ".3f"),
+                                            p_high=num(s.probability_at_range[1], ".3f"))]
     if s.status == "reached":
-        lines.append(f"  solution: {s.lever} = {s.solution:.6g} (95 % interval from the Monte Carlo error: "
-                     f"{s.solution_ci95[0]:.6g} to {s.solution_ci95[1]:.6g})")
+        lines.append("  " + w["solution"].format(lever=s.lever, value=num(s.solution), low=num(s.solution_ci95[0]),
+                                                 high=num(s.solution_ci95[1])))
     elif s.status == "met over the whole range":
-        lines.append(f"  already met over the whole range: P(hit) ≥ {s.probability:g} at both ends, so any value of "
-                     f"{s.lever} in it will do")
+        lines.append("  " + w["met_whole"].format(p=num(s.probability, "g"), lever=s.lever))
     elif s.status == "not moved by the lever":
-        lines.append(f"  not moved by the lever: no path's hit changes between {s.lever_range[0]:g} and "
-                     f"{s.lever_range[1]:g}, and P(hit) stays at {s.max_probability:.3f}")
+        lines.append("  " + w["not_moved"].format(low=lo, high=hi, p=num(s.max_probability, ".3f")))
     else:
-        lines.append(f"  unreachable in [{s.lever_range[0]:g}, {s.lever_range[1]:g}]: the largest P(hit) is "
-                     f"{s.max_probability:.3f}, at {s.lever} = {s.argmax:g}")
-    lines.append("  zero-volatility path: " + (f"meets the target at {s.lever} = {s.deterministic:.6g}"
-                                               if s.deterministic is not None else f"{s.deterministic_status}"))
+        lines.append("  " + w["unreachable"].format(low=lo, high=hi, p=num(s.max_probability, ".3f"), lever=s.lever,
+                                                    at=num(s.argmax, "g")))
+    what = (w["zero_meets"].format(lever=s.lever, value=num(s.deterministic)) if s.deterministic is not None
+            else w["zero_whole"] if s.deterministic_status == "met over the whole range" else w["zero_never"])
+    lines.append("  " + w["zero_volatility"].format(what=what))
     if s.non_monotone_paths:
-        lines.append(f"  warning: on {s.non_monotone_paths:,} paths the target's margin is not monotone in the lever; "
-                     "P(hit) is computed from one crossing per path")
+        lines.append("  " + w["non_monotone"].format(n=num(s.non_monotone_paths, ",d")))
     return "\n".join(lines)
 
 
-def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid) -> str:
-    head = ("id", "target", f"{lever} for P ≥ {probability:g}", "P at low", "P at high", "note")
+def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid, *, lang: str = "en") -> str:
+    words, w, marks = _words(lang)
+
+    def num(x: float, spec: str) -> str:
+        return format(x, spec).translate(marks)
+
+    lo, hi = num(bounds[0], "g"), num(bounds[1], "g")
+    head = (words["id"], words["target"], w["for_p"].format(lever=lever, p=num(probability, "g")), w["p_at_low"],
+            w["p_at_high"], w["note"])
     table = []
     for r in rows:
-        value = {"reached": f"{r['solution']:.4g}" if r["reachable"] else "",
-                 "met over the whole range": "met over the whole range",
-                 "not moved by the lever": "not moved by the lever",
-                 "prior": "prior: no lever moves it"}.get(r["status"], f"unreachable in [{bounds[0]:g}, {bounds[1]:g}]")
+        value = {"reached": num(r["solution"], ".4g") if r["reachable"] else "", "met over the whole range": w["all_met"],
+                 "not moved by the lever": w["all_not_moved"], "prior": w["all_prior"]
+                 }.get(r["status"], w["all_unreachable"].format(low=lo, high=hi))
         notes = []
         if not r["moved_by_lever"] and r["status"] not in ("not moved by the lever", "prior"):
-            notes.append("not moved by the lever")
+            notes.append(w["all_not_moved"])
         if r["status"] == "unreachable":
-            notes.append(f"max P {r['max_probability']:.3f} at {r['argmax']:.4g}")
+            notes.append(w["all_max"].format(p=num(r["max_probability"], ".3f"), at=num(r["argmax"], ".4g")))
         if not r["monotone"]:
-            notes.append("P not monotone")
-        table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, f"{r['p_at_low']:.3f}", f"{r['p_at_high']:.3f}",
-                      "; ".join(notes)))
-    return (f"What it takes, lever {lever} over [{bounds[0]:g}, {bounds[1]:g}] ({grid} values, linear between them), "
-            f"{paths:,} paths on common random numbers:\n" + plain_table(head, table))
+            notes.append(w["all_not_monotone"])
+        table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, num(r["p_at_low"], ".3f"),
+                      num(r["p_at_high"], ".3f"), "; ".join(notes)))
+    return (w["all_title"].format(lever=lever, low=lo, high=hi, grid=grid, paths=num(paths, ",d")) + "\n"
+            + plain_table(head, table))
 
 
 def _frontier_frame(surface: dict) -> pd.DataFrame:
@@ -435,14 +455,15 @@ def _update(args) -> int:
                "observed": [o.to_dict() for o in observed],
                "largest_relative_miss": after.provenance["observed_largest_relative_miss"], "targets": targets}
     names = _names(inputs, args.lang)
-    rows = [(t["id"], shorten(names.get(t["id"], t["id"]), 44), f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}",
-             f"{t['p_hit_after'] - t['p_hit_before']:+.3f}",
-             f"{t['p_hit_after_ci95'][0]:.3f}–{t['p_hit_after_ci95'][1]:.3f}") for t in targets]
-    used = "; ".join(f"{o.metric} {o.year} = {o.value:.6g} ({o.source})" for o in observed)
-    text = (f"Update of '{inputs.name}': {inputs.paths:,} paths conditioned on {len(observed)} published value(s): {used}\n"
-            + plain_table(("id", "target", "P before", "P after", "change", "after 95 % CI"), rows)
-            + f"\nEvery path shows the published values (largest relative gap left {payload['largest_relative_miss']:.1e}); "
-              "before and after on the same draws.")
+    words, w, marks = _words(args.lang)
+    rows = [(t["id"], shorten(names.get(t["id"], t["id"]), 44)) + tuple(x.translate(marks) for x in (
+             f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}", f"{t['p_hit_after'] - t['p_hit_before']:+.3f}",
+             f"{t['p_hit_after_ci95'][0]:.3f}–{t['p_hit_after_ci95'][1]:.3f}")) for t in targets]
+    used = "; ".join(f"{o.metric} {o.year} = {format(o.value, '.6g').translate(marks)} ({o.source})" for o in observed)
+    text = (w["update_title"].format(scenario=inputs.name, paths=f"{inputs.paths:,}".translate(marks), n=len(observed),
+                                     used=used) + "\n"
+            + plain_table((words["id"], words["target"], w["p_before"], w["p_after"], w["change"], w["after_ci"]), rows)
+            + "\n" + w["update_note"].format(gap=format(payload["largest_relative_miss"], ".1e").translate(marks)))
     files = {"update.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
              "update_targets.csv": pd.DataFrame(targets).drop(columns=["p_hit_before_ci95", "p_hit_after_ci95"])
              .to_csv(index=False, float_format="%.6g")}

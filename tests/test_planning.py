@@ -234,3 +234,19 @@ def test_solve_all_on_two_workers_gives_the_same_table(capsys):
     one = json.loads(capsys.readouterr().out)
     assert main(argv + ["--workers", "2"]) == 0
     assert json.loads(capsys.readouterr().out) == one
+
+
+def test_planning_tables_are_worded_in_vietnamese(capsys):
+    """--lang vi words the compare, solve and update tables, with the decimal comma and the
+    interval's '; ' (a ',' would read as a decimal mark)."""
+    variant = sorted(VARIANTS.glob("*.toml"))[0]
+    assert main(["compare", str(BASE), str(variant), "--paths", "600", "--no-write", "--lang", "vi"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("So sánh 2 phương án, 600 lần mô phỏng") and "hạng" in text and "Trung vị năm 2030" in text
+    assert "0,001" in text or "0,000" in text
+    assert "; +" in text and "Comparison" not in text and "rank" not in text
+    assert main(["solve", str(BASE), "--target", "1c", "--lever", "investment_share", "--paths", "600", "--no-write",
+                 "--lang", "vi"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Điều kiện cần: 1c") and "nghiệm: investment_share = 0," in text
+    assert "lộ trình không biến động: đạt chỉ tiêu tại" in text and "What it takes" not in text

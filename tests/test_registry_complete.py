@@ -122,8 +122,10 @@ def test_tolerance_is_scenario_changeable(write_scenario):
 def test_labels_cover_the_same_words_in_both_languages():
     en, vi = labels("en"), labels("vi")
     assert set(en) == set(vi)
-    for section in ("methods", "groups"):
+    for section in ("methods", "groups", "plan"):
         assert set(en[section]) == set(vi[section])
+    for key, text in en["plan"].items():  # the same placeholders in both languages
+        assert re.findall(r"{(\w+)}", text) == re.findall(r"{(\w+)}", vi["plan"][key]), key
 
 
 def test_vietnamese_table_uses_registry_units_and_labels(base_result):
