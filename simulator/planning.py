@@ -124,8 +124,8 @@ def _compare(args) -> int:
         raise InputError("give at least two scenario files (the first is the baseline)", file="command line")
     inputs = [_inputs(path, args) for path in args.scenarios]
     first = inputs[0]
-    problems = []
-    for other in inputs[1:]:
+    problems, unpaired_files = [], []
+    for path, other in zip(args.scenarios[1:], inputs[1:]):
         differ = first.contract.differences(other.contract)
         if other.calibration.path != first.calibration.path:
             differ.append("calibration file")
@@ -133,11 +133,13 @@ def _compare(args) -> int:
             differ.append("target registry")
         if differ:
             problems.append(f"{other.name}: {', '.join(differ)}")
+            unpaired_files.append(path)
     files = tuple(i.source_file for i in inputs)
     workers = args.workers or default_workers(first.paths)
     if problems and not args.unpaired:
         raise InputError("the variants cannot be paired (their differences would not be on the same draws): "
-                         + "; ".join(problems) + ". Use --unpaired for an unpaired comparison", file=args.scenarios[0])
+                         + "; ".join(problems) + f" differ from the baseline {args.scenarios[0]}. Use --unpaired for an "
+                         "unpaired comparison", file=unpaired_files[0])
     folder = output_folder(args, Path("out") / ("compare_" + "_vs_".join(i.name for i in inputs)))
     if problems:
         comparison = from_separate_runs([run_variants([Variant(i)], workers=workers, dask=args.dask).results[0]

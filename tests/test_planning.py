@@ -71,8 +71,9 @@ def test_compare_refuses_variants_that_cannot_be_paired(tmp_path, capsys, write_
     other = write_scenario('[montecarlo]\nseed = 7\n[scenario]\nname = "other"\n')
     from conftest import assert_cli_fails
 
-    assert_cli_fails(capsys, ["compare", str(BASE), str(other), "--paths", "500", "--no-write"], "cannot be paired",
-                     "seed", "--unpaired")
+    err = assert_cli_fails(capsys, ["compare", str(BASE), str(other), "--paths", "500", "--no-write"], "cannot be paired",
+                           "seed", "--unpaired")
+    assert err.startswith(f"simulate: error: in {other}")  # blamed on the variant, not on the baseline
     assert main(["compare", str(BASE), str(other), "--paths", "500", "--no-write", "--unpaired", "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["paired"] is False and "UNPAIRED" in payload["note"]
