@@ -163,6 +163,11 @@ def _words(lang: str) -> tuple[dict, dict, dict]:
     return words, words["plan"], str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
 
 
+def _signed(x: float) -> str:
+    """A difference to three decimals with its sign, never "-0.000" (a tiny negative rounded)."""
+    return f"{round(float(x), 3) + 0.0:+.3f}"
+
+
 def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
     """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
     words, w, marks = _words(lang)
@@ -178,8 +183,8 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
         for name in variants[1:]:
             d = diffs[name]
             mark = "" if d["significant"][j] else " ~"
-            low, high = (f"{x:+.3f}".translate(marks) for x in d["ci"][j])
-            cells.append(f"{d['delta'][j]:+.3f}".translate(marks) + f" [{low}{w['interval_separator']}{high}]{mark}")
+            low, high = (_signed(x).translate(marks) for x in d["ci"][j])
+            cells.append(_signed(d["delta"][j]).translate(marks) + f" [{low}{w['interval_separator']}{high}]{mark}")
             rank = comparison._ranks(d).get(j)
             ranks.append(str(rank) if rank else "")
         cells.append(w["list_separator"].join(r for r in ranks if r) or "")

@@ -251,3 +251,9 @@ def test_planning_tables_are_worded_in_vietnamese(capsys):
     text = capsys.readouterr().out
     assert text.startswith("Điều kiện cần: 1c") and "nghiệm: investment_share = 0," in text
     assert "lộ trình không biến động: đạt chỉ tiêu tại" in text and "What it takes" not in text
+
+
+def test_a_tiny_negative_difference_is_not_printed_as_minus_zero():
+    from simulator.planning import _signed
+
+    assert _signed(-0.0004) == "+0.000" and _signed(-0.0006) == "-0.001" and _signed(0.0123) == "+0.012"
