@@ -191,7 +191,8 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
         rows.append(tuple(cells))
     kind = w["paired"] if comparison.paired else w["unpaired"]
     out = [w["comparison_title"].format(n=len(variants), paths=f"{comparison.paths:,}".translate(marks),
-                                        seed=comparison.results[0].seed, baseline=variants[0], kind=kind),
+                                        seed="/".join(dict.fromkeys(str(r.seed) for r in comparison.results)),
+                                        baseline=variants[0], kind=kind),
            plain_table(head, rows), w["noise_note"]]
     series = comparison.series_frame()
     if not series.empty:
