@@ -76,12 +76,13 @@ def recover(directory: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[str]) -> None:
+def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[str], what: str = "run") -> None:
     """Refuse, before any work, an output folder that the run may not replace.
 
     Without ``force`` an existing non-empty folder is refused; with it, a folder holding anything
     but the ``known`` result files is still refused. A path that exists but is not a folder (or is
-    a symbolic link) is always refused.
+    a symbolic link) is always refused. ``what`` names the command's output in messages ("run",
+    "report").
     """
     directory = Path(directory)
     recover(directory)
@@ -98,13 +99,15 @@ def check_target(directory: Path, *, force: bool, known: frozenset[str] | set[st
     if not entries:
         return
     if not force:
-        raise InputError("the results folder already exists: add --force to replace it, or choose another --out",
+        folder = "results folder" if what == "run" else f"{what} folder"
+        raise InputError(f"the {folder} already exists: add --force to replace it, or choose another --out",
                          file=directory)
     foreign = [name for name in entries if name not in known]
     if foreign:
         shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-        raise InputError(f"the folder holds files that are not results of a run ({shown}): --force replaces only a "
-                         "results folder; choose another --out", file=directory)
+        folder = "results folder" if what == "run" else f"{what} folder"
+        raise InputError(f"the folder holds files that are not results of a {what} ({shown}): --force replaces only a "
+                         f"{folder}; choose another --out", file=directory)
 
 
 def check_free(directory: Path, *, force: bool) -> None:
@@ -174,9 +177,10 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def write_folder(directory: Path, files: dict[str, bytes], *, force: bool,
-                 known: frozenset[str] | set[str] | None = None) -> list[Path]:
+                 known: frozenset[str] | set[str] | None = None, what: str = "run") -> list[Path]:
     """Write ``files`` ({name: bytes}) as the whole content of ``directory``, atomically (see the
-    module docstring). ``known`` are the names a results folder may hold (default: ``files``).
+    module docstring). ``known`` are the names a results folder may hold (default: ``files``);
+    ``what`` names the output in messages (:func:`check_target`).
 
     Raises
     ------
@@ -191,7 +195,7 @@ def write_folder(directory: Path, files: dict[str, bytes], *, force: bool,
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the folder: {_reason(exc)}", file=exc.filename or parent) from None
-    check_target(directory, force=force, known=known)
+    check_target(directory, force=force, known=known, what=what)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = parent / f".{directory.name}.tmp-{token}"
     try:

@@ -323,7 +323,8 @@ def test_a_report_replaces_its_whole_folder_and_nothing_else(capsys, tmp_path):
     assert "fan_old_series.png" not in names and "report.md" in names and "index.html" in names
     assert (out / "report.md").read_text(encoding="utf-8") != "old\n"
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
-    assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "notes.txt")
+    assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "notes.txt",
+                     "not results of a report", "only a report folder")
     assert "notes.txt" in _listing(out) and not any(n.startswith(".") for n in _listing(tmp_path))
     (out / "notes.txt").unlink()
     (out / "my_notes.md").write_text("mine\n", encoding="utf-8")  # Markdown, but not the report's

@@ -121,7 +121,7 @@ def check_report_folder(directory: Path, *, force: bool) -> None:
     files needs ``force``, and even then only report files (:func:`report_files`) are replaced."""
     from ..folder import check_target, probe
 
-    check_target(directory, force=force, known=report_files(directory))
+    check_target(directory, force=force, known=report_files(directory), what="report")
     probe(directory)
 
 
@@ -135,4 +135,4 @@ def write_report(report: Report, directory: Path, *, force: bool = False) -> lis
     files = {"report.md": report.markdown, "index.html": report.html, **report.tables}
     files = {name: text.encode("utf-8") for name, text in files.items()}
     files.update(sorted(report.document.images.items()))
-    return write_folder(Path(directory), files, force=force, known=report_files(directory))
+    return write_folder(Path(directory), files, force=force, known=report_files(directory), what="report")
