@@ -325,7 +325,8 @@ def render_solution(s, names: dict[str, str], *, lang: str = "en") -> str:
         lines.append("  " + w["solution"].format(lever=s.lever, value=num(s.solution), low=num(s.solution_ci95[0]),
                                                  high=num(s.solution_ci95[1])))
     elif s.status == "met over the whole range":
-        lines.append("  " + w["met_whole"].format(p=num(s.probability, "g"), lever=s.lever))
+        lines.append("  " + w["met_whole"].format(p=num(s.probability, "g"), lever=s.lever)
+                     + ("" if s.moved_by_lever else f" ({w['all_not_moved']})"))
     elif s.status == "not moved by the lever":
         lines.append("  " + w["not_moved"].format(low=lo, high=hi, p=num(s.max_probability, ".3f")))
     else:

@@ -190,6 +190,7 @@ class Solution:
     non_monotone_paths: int
     curve: tuple[tuple[float, float], ...] = field(repr=False)
     status: str = "reached"
+    moved_by_lever: bool = True
     deterministic: float | None = None
     deterministic_status: str = "crosses"
 
@@ -200,6 +201,7 @@ class Solution:
                 "max_probability": self.max_probability, "argmax": self.argmax,
                 "probability_at_range": list(self.probability_at_range), "paths": self.paths,
                 "non_monotone_paths": self.non_monotone_paths, "status": self.status,
+                "moved_by_lever": self.moved_by_lever,
                 "deterministic": self.deterministic, "deterministic_status": self.deterministic_status,
                 "curve": [{"lever": x, "p_hit": p} for x, p in self.curve]}
 
@@ -260,12 +262,13 @@ def solve(inputs: Inputs, *, target_id: str, lever: str, probability: float = 0.
         ends = [e if e is not None else (hi if curve_p[-1] >= curve_p[0] else lo) for e in ends]
         ci = (min(ends), max(ends))
     ends = (float(curve_p[0]), float(curve_p[-1]))
+    moved = bool(np.any(th.rising | th.falling))  # some path's hit changes inside the range
     deterministic, deterministic_status = _deterministic(inputs, target_id, lever, (lo, hi))
     return Solution(target=target_id, lever=lever, probability=probability, lever_range=(lo, hi), solution=solution,
                     solution_ci95=ci, reachable=solution is not None, max_probability=float(curve_p[best]),
                     argmax=float(grid[best]), probability_at_range=ends, paths=th.n, non_monotone_paths=th.non_monotone,
                     curve=tuple((float(x), float(p)) for x, p in zip(grid, curve_p)),
-                    status=_status(solution, ends, probability, moved=bool(np.any(th.rising | th.falling))),
+                    status=_status(solution, ends, probability, moved=moved), moved_by_lever=moved,
                     deterministic=deterministic, deterministic_status=deterministic_status)
 
 

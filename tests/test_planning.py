@@ -127,7 +127,9 @@ def test_solve_says_when_the_target_is_met_already_or_not_moved():
     inputs = _inputs(paths=2000)
     met = solve(inputs, target_id="1c", lever="investment_share", probability=0.5, bounds=(0.9, 1.0))
     assert met.status == "met over the whole range" and min(met.probability_at_range) >= 0.5
-    assert met.deterministic is None and met.deterministic_status == "met over the whole range"
+    assert met.deterministic is None and met.deterministic_status == "met over the whole range" and met.moved_by_lever
+    still = solve(inputs, target_id="9", lever="tfp_growth_boost", probability=0.5)
+    assert still.status == "met over the whole range" and not still.moved_by_lever
     unmoved = solve(inputs, target_id="9", lever="tfp_growth_boost", probability=0.95)
     assert unmoved.status == "not moved by the lever" and unmoved.solution is None
     assert unmoved.probability_at_range[0] == unmoved.probability_at_range[1] < 0.95
