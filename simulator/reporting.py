@@ -118,6 +118,7 @@ def _analysis_workers(args, inputs, config) -> int:
 
 
 def _sensitivity(args) -> int:
+    from .output import labels
     from .sensitivity import analyse
 
     inputs = _inputs(args.scenario, args)
@@ -129,7 +130,8 @@ def _sensitivity(args) -> int:
     elapsed = time.perf_counter() - started
     payload = result.to_dict()
     files = {**result.tables(), "sensitivity.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
-    text = render_sensitivity(result, lang=args.lang) + f"\nAnalysed in {elapsed:.1f} s."
+    text = render_sensitivity(result, lang=args.lang) + "\n" + labels(args.lang)["plan"]["sens_time"].format(
+        seconds=format(elapsed, ".1f").translate(str.maketrans({".": labels(args.lang)["decimal_mark"]})))
     emit(args, payload, text, files, folder)
     return 0
 
@@ -151,58 +153,71 @@ def _indent(text: str) -> str:
 
 def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
     """The terminal report of :func:`simulator.sensitivity.analyse`: the variance split per target,
-    then per target its largest Sobol indices, its tornado and its discovery box."""
+    then per target its largest Sobol indices, its tornado and its discovery box, in ``lang``."""
     from .output import labels
 
-    w = labels(lang)["report"]
+    words = labels(lang)
+    w, p = words["report"], words["plan"]
+    marks = str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
+
+    def num(x: float, spec: str = ".2f") -> str:
+        return format(x, spec).translate(marks)
+
+    def interval(share, low, high) -> str:
+        return f"{num(share)} [{num(low)}{p['interval_separator']}{num(high)}]"
+
     c = result.config
     d = len(result.factors)
     kinds = [f.kind.value for f in result.factors]
     name = {t.id: (t.name_vi if lang == "vi" else t.name_en) for t in result.targets}
-    lines = [f"Sensitivity of scenario '{result.scenario}' (seed {result.seed}): {d} uncertain inputs "
-             f"({kinds.count('parameter')} core and {kinds.count('satellite parameter')} satellite parameters drawn per "
-             f"path, {kinds.count('lever')} lever ranges); {len(result.targets)} targets"
-             + ("" if c.targets else f" with P(hit) in [{c.band[0]:g}, {c.band[1]:g}] on {c.paths:,} paths") + ".",
-             f"Sobol: {c.samples} base samples, {c.samples * (d + 2):,} rows, each on the same {c.inner} shock paths = "
-             f"{result.sobol.evaluations:,} model paths; BCa intervals from {c.resamples} bootstrap resamples. "
-             f"Tornado and discovery on {c.paths:,} paths (the run's first paths for the seed).", "",
-             "Share of the variance that the inputs explain, Var(E[y | inputs]) / Var(y); the rest comes from the "
-             "year-to-year shocks and disasters:"]
+    band = "" if c.targets else p["sens_band"].format(low=num(c.band[0], "g"), high=num(c.band[1], "g"),
+                                                       paths=num(c.paths, ",d"))
+    lines = [p["sens_title"].format(scenario=result.scenario, seed=result.seed, d=d, core=kinds.count("parameter"),
+                                    satellite=kinds.count("satellite parameter"), levers=kinds.count("lever"),
+                                    n=len(result.targets), band=band),
+             p["sens_design"].format(samples=c.samples, rows=num(c.samples * (d + 2), ",d"), inner=c.inner,
+                                     evaluations=num(result.sobol.evaluations, ",d"), resamples=c.resamples,
+                                     paths=num(c.paths, ",d")), "", p["sens_split"]]
     rows = []
     for k, t in enumerate(result.targets):
         value, hit = result.sobol.splits[k]
         best = result.sobol.top(t.id, "hit", 1)
         j = 2 * k + 1
-        top_text = (f"{best[0][0].name}{' *' if best[0][0].assumption else ''} {result.sobol.estimate.total[j, best[0][1]]:.2f}"
-                    if best else "—")
-        rows.append((t.id, shorten(name[t.id], 36), f"{t.p_hit:.3f}", f"{hit.share:.2f} [{hit.low:.2f}, {hit.high:.2f}]",
-                     f"{value.share:.2f} [{value.low:.2f}, {value.high:.2f}]", top_text))
-    lines.append(plain_table(("id", w["target"], w["p_hit"], "hit indicator [95 %]", "2030 value [95 %]",
-                         "largest total index of P(hit)"), rows))
-    lines.append("'*' = the calibration marks the input's value as an assumption.")
+        top_text = (f"{best[0][0].name}{' *' if best[0][0].assumption else ''} "
+                    f"{num(result.sobol.estimate.total[j, best[0][1]])}" if best else "—")
+        rows.append((t.id, shorten(name[t.id], 36), num(t.p_hit, ".3f"), interval(hit.share, hit.low, hit.high),
+                     interval(value.share, value.low, value.high), top_text))
+    lines.append(plain_table((words["id"], w["target"], w["p_hit"], p["sens_hit"], p["sens_value"], p["sens_top"]), rows))
+    lines.append(p["sens_assumption"])
     boxes = {b.target: b for b in result.boxes}
     units = {f.name: f.unit for f in result.factors}
+    box_words = {"box": w["box"], "and": w["and"], "anywhere": w["anywhere"], "disaster": w["disaster"],
+                 "no_disaster": w["no_disaster"], "decimal_mark": words["decimal_mark"], "drivers": w["drivers"]}
     for k, t in enumerate(result.targets):
         j = 2 * k + 1
-        lines += ["", f"{t.id}  {name[t.id]}: P(hit) {t.p_hit:.3f}, median {_level(t.median)} {t.unit}"]
+        lines += ["", p["sens_target"].format(id=t.id, name=name[t.id], p=num(t.p_hit, ".3f"),
+                                              median=_level(t.median).translate(marks), unit=t.unit)]
         est = result.sobol.estimate
-        sobol_rows = [(f"{f.name}{' *' if f.assumption else ''}", "", f"{est.first[j, i]:.2f} [{est.first_low[j, i]:.2f}, "
-                       f"{est.first_high[j, i]:.2f}]", f"{est.total[j, i]:.2f} [{est.total_low[j, i]:.2f}, "
-                       f"{est.total_high[j, i]:.2f}]") for f, i in result.sobol.top(t.id, "hit", top)]
+        sobol_rows = [(f"{f.name}{' *' if f.assumption else ''}", "",
+                       interval(est.first[j, i], est.first_low[j, i], est.first_high[j, i]),
+                       interval(est.total[j, i], est.total_low[j, i], est.total_high[j, i]))
+                      for f, i in result.sobol.top(t.id, "hit", top)]
         if sobol_rows:
-            lines.append(_indent(plain_table(("Sobol indices of P(hit | inputs)", "", "S1 [95 %]", "ST [95 %]"), sobol_rows)))
+            lines.append(_indent(plain_table((p["sens_sobol"], "", "S1 [95 %]", "ST [95 %]"), sobol_rows)))
         else:
-            lines.append("  Sobol: P(hit | inputs) is constant on the design (hit on every row or on none).")
+            lines.append("  " + p["sens_constant"])
         bars = [(f"{b.factor}{' *' if b.assumption else ''}", "",
-                 f"{_value(b.value_low, units.get(b.factor, ''))} → {_value(b.value_high, units.get(b.factor, ''))}",
-                 f"{b.p_low:.3f} → {b.p_high:.3f} ({b.swing:+.3f} ± {b.swing_se:.3f})",
-                 f"{_level(b.median_low)} → {_level(b.median_high)} {t.unit}") for b in result.tornado.bars[k][:top]]
-        lines.append(_indent(plain_table(("Tornado (10th → 90th percentile)", "", "input", "P(hit) (swing ± se)", "median"),
-                                    bars)))
+                 f"{_value(b.value_low, units.get(b.factor, ''))} → {_value(b.value_high, units.get(b.factor, ''))}"
+                 .translate(marks),
+                 f"{num(b.p_low, '.3f')} → {num(b.p_high, '.3f')} ({num(b.swing, '+.3f')} ± {num(b.swing_se, '.3f')})",
+                 f"{_level(b.median_low)} → {_level(b.median_high)}".translate(marks) + f" {t.unit}")
+                for b in result.tornado.bars[k][:top]]
+        lines.append(_indent(plain_table((p["sens_tornado"], "", p["sens_input"], p["sens_swing"], words["median"]),
+                                         bars)))
         if t.id in boxes:
-            lines.append("  Box: " + boxes[t.id].text())
+            lines.append("  " + p["sens_box"] + (boxes[t.id].text(words=box_words) if lang != "en" else boxes[t.id].text()))
     if result.not_discovered:
-        lines += ["", "No discovery box: " + "; ".join(f"{i} ({r})" for i, r in result.not_discovered)]
+        lines += ["", p["sens_no_box"] + "; ".join(f"{i} ({r})" for i, r in result.not_discovered)]
     return "\n".join(lines)
 
 

@@ -191,6 +191,11 @@ def test_sensitivity_command_prints_and_writes(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert [t["id"] for t in payload["targets"]] == ["1c", "11d"]
     assert payload == written  # same inputs, same numbers (the report's test checks the CSV bytes)
+    assert main(argv[:-3] + ["--no-write", "--lang", "vi"]) == 0  # the same analysis, worded in Vietnamese
+    text = capsys.readouterr().out
+    assert text.startswith("Độ nhạy của kịch bản 'base'") and "Chỉ số Sobol của P(đạt | đầu vào)" in text
+    assert "Lốc xoáy (phân vị 10 → 90)" in text and "Phân tích trong" in text and "Tornado" not in text
+    assert "; " in text.split("chỉ báo đạt")[1].splitlines()[2]  # intervals "0,21 [0,11; 0,47]": the comma is decimal
 
 
 @pytest.mark.parametrize("argv, fragments", [
