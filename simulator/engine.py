@@ -20,7 +20,7 @@ from .inputs import Inputs
 from .levers import ResolvedLevers
 from .model import demography, labour, production, ratios, structure
 from .model import prices as price_block
-from .model.transforms import alr
+from .model.transforms import alr, alr_inverse
 from .parameters import DERIVED, SHOCKS
 from .priors import prior_hits
 from .satellites.engine import satellite_parameter_values, simulate_satellites
@@ -220,8 +220,14 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     trained = np.full(n, trained0)
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)
     base_jobs = np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])
-    emp_ratios = np.broadcast_to(alr(base_jobs)[:, None], (2, n))
-    emp_shares = np.broadcast_to(base_jobs[:, None], (3, n))
+    # the base split is an estimate (no labour-force survey figure): off by an error on the log-ratio scale
+    jobs_error = _rows(p, ("labour.emp_structure_base_error_agri", "labour.emp_structure_base_error_industry_construction"))
+    if np.any(jobs_error):
+        emp_ratios = np.broadcast_to(alr(base_jobs)[:, None] + jobs_error, (2, n))
+        emp_shares = alr_inverse(emp_ratios, axis=0)
+    else:  # the split as given, exactly
+        emp_ratios = np.broadcast_to(alr(base_jobs)[:, None], (2, n))
+        emp_shares = np.broadcast_to(base_jobs[:, None], (3, n))
     base_shares = np.array([b[f"share_{c}"] for c in structure.COMPONENTS])
     grdp_ratios = np.broadcast_to(alr(base_shares)[:, None], (4, n))
     grdp_shares = np.broadcast_to(base_shares[:, None], (5, n))

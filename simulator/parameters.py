@@ -85,6 +85,9 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "labour.emp_structure_drift_industry_construction": ("log-ratio/yr", -1.0, 1.0),
     "labour.emp_structure_sd_agri": ("log-ratio/yr", 0.0, 1.0),
     "labour.emp_structure_sd_industry_construction": ("log-ratio/yr", 0.0, 1.0),
+    # the base split is an assumption: its error on the log-ratio scale (agri / services, ind.-constr. / services)
+    "labour.emp_structure_base_error_agri": ("log-ratio", -2.0, 2.0),
+    "labour.emp_structure_base_error_industry_construction": ("log-ratio", -2.0, 2.0),
     "labour.trained_share_logit_drift": ("logit/yr", -1.0, 1.0),
     "labour.trained_share_logit_sd": ("logit/yr", 0.0, 1.0),
     "labour.human_capital_return": ("log points", 0.0, 3.0),

@@ -104,8 +104,7 @@ def test_base_year_equals_calibration_inputs(base_scenario):
     cal = load_calibration(base_scenario.scenario.calibration)
     b = {k: v.value for k, v in cal.base.items()}
     same = {name: name for name in ("grdp_current_bn_vnd", "population_persons", "employed_persons", "unemployment_rate",
-                                    "urbanisation_rate", "trained_labour_share", "emp_share_agri", "emp_share_services",
-                                    "emp_share_industry_construction", "share_agri", "share_industry", "share_construction",
+                                    "urbanisation_rate", "trained_labour_share", "share_agri", "share_industry", "share_construction",
                                     "share_taxes", "share_services", "budget_revenue_bn_vnd",
                                     "exports_musd", "usd_vnd")}
     same["deflator_index"] = "grdp_deflator_index"
@@ -117,6 +116,15 @@ def test_base_year_equals_calibration_inputs(base_scenario):
     np.testing.assert_allclose(np.exp(np.log(income / b["income_per_capita_month_mvnd"]).mean()), 1.0, atol=3 * 0.06 / np.sqrt(300))
     neutral = _paths(base_scenario, paths=50, parameter_uncertainty=False)
     np.testing.assert_allclose(neutral["income_per_capita_month_mvnd"][:, 0], b["income_per_capita_month_mvnd"], rtol=1e-12)
+    # so is the employment split (no survey figure): drawn around it on the log-ratio scale, summing to one
+    jobs = ("emp_share_agri", "emp_share_industry_construction", "emp_share_services")
+    drawn = np.stack([out[m][:, 0] for m in jobs])
+    np.testing.assert_allclose(drawn.sum(axis=0), 1.0, rtol=0, atol=1e-12)
+    assert np.unique(drawn[0]).size > 1
+    np.testing.assert_allclose(np.median(np.log(drawn[0] / drawn[2])), np.log(b["emp_share_agri"] / b["emp_share_services"]),
+                               atol=3 * 0.15 / np.sqrt(300))
+    for metric in jobs:
+        np.testing.assert_array_equal(neutral[metric][:, 0], b[metric])
     np.testing.assert_allclose(out["grdp_per_capita_mvnd"][:, 0], b["grdp_current_bn_vnd"] * 1e3 / b["population_persons"])
     # the base year's investment share is each path's own historical share (no 2025 figure)
     assert np.unique(out["investment_share"][:, 0]).size > 1
