@@ -20,7 +20,7 @@ from .inputs import Inputs
 from .levers import ResolvedLevers
 from .model import demography, labour, production, ratios, structure
 from .model import prices as price_block
-from .model.transforms import alr, alr_inverse
+from .model.transforms import alr, alr_inverse, expit, logit
 from .parameters import DERIVED, SHOCKS
 from .priors import prior_hits
 from .satellites.engine import satellite_parameter_values, simulate_satellites
@@ -214,8 +214,11 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     population_drift = np.full(n, 1.0) * p["demography.population_growth_mean"]
     employment_ratio = np.full(n, b["employed_persons"] / b["population_persons"])
     employed = population * employment_ratio
-    unemployment = np.full(n, b["unemployment_rate"])
-    urban = np.full(n, b["urbanisation_rate"])
+    # base rates that are estimates (no 2025 survey figure) are off by an error of their own: 0 on the central path
+    unemployment = np.maximum(np.full(n, b["unemployment_rate"]) + p["labour.unemployment_base_error"], 0.0)
+    urban_error = p["demography.urbanisation_base_error"]
+    urban = (np.full(n, 1.0) * expit(logit(b["urbanisation_rate"]) + urban_error) if np.any(urban_error)
+             else np.full(n, b["urbanisation_rate"]))
     trained0 = b["trained_labour_share"]
     trained = np.full(n, trained0)
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)

@@ -76,11 +76,13 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "demography.population_drift_sd": _SD,
     "demography.urbanisation_logit_drift": ("logit/yr", -1.0, 1.0),
     "demography.urbanisation_logit_sd": ("logit/yr", 0.0, 1.0),
+    "demography.urbanisation_base_error": ("logit", -2.0, 2.0),  # the base rate is an estimate: its error
     "labour.employment_ratio_growth_mean": _RATE,
     "labour.employment_ratio_growth_sd": _SD,
     "labour.unemployment_mean": ("share", 0.0, 1.0),
     "labour.unemployment_persistence": _RHO,
     "labour.unemployment_sd": ("share", 0.0, 1.0),
+    "labour.unemployment_base_error": ("share", -0.1, 0.1),  # the base rate is an assumption: its error
     "labour.emp_structure_drift_agri": ("log-ratio/yr", -1.0, 1.0),
     "labour.emp_structure_drift_industry_construction": ("log-ratio/yr", -1.0, 1.0),
     "labour.emp_structure_sd_agri": ("log-ratio/yr", 0.0, 1.0),
