@@ -114,7 +114,7 @@ def derived_values(params: dict, base: dict[str, float]) -> dict[str, float | np
     employment = params["demography.population_growth_mean"] + params["labour.employment_ratio_growth_mean"]
     human = production.trained_share_growth_of_human_capital(
         return_to_training=params["labour.human_capital_return"], logit_drift=params["labour.trained_share_logit_drift"],
-        trained_share=base["trained_labour_share"])
+        trained_share=trained_base(params, base))
     mu = production.tfp_trend_growth(capital_share=params["production.capital_share"], output_growth=g,
                                      employment_growth=employment, human_capital_growth=human)
     return {
@@ -124,6 +124,16 @@ def derived_values(params: dict, base: dict[str, float]) -> dict[str, float | np
         "production.tfp_growth_mean": mu,
         "production.tfp_growth_initial": mu + params["production.base_year_growth"] - g,
     }
+
+
+def trained_base(params: dict, base: dict) -> float | np.ndarray:
+    """The base year's trained-labour share of each path: the assumed figure off by its error on the
+    logit scale (``labour.trained_share_base_error``; 0 on the central path gives the figure exactly).
+    The derived TFP trend and the year loop read the same value, so each path's identity holds."""
+    error = params["labour.trained_share_base_error"]
+    if not np.any(error):
+        return base["trained_labour_share"]
+    return expit(logit(base["trained_labour_share"]) + error)
 
 
 def _rows(params: dict, names: tuple[str, ...]) -> np.ndarray:
@@ -219,8 +229,8 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     urban_error = p["demography.urbanisation_base_error"]
     urban = (np.full(n, 1.0) * expit(logit(b["urbanisation_rate"]) + urban_error) if np.any(urban_error)
              else np.full(n, b["urbanisation_rate"]))
-    trained0 = b["trained_labour_share"]
-    trained = np.full(n, trained0)
+    trained0 = trained_base(p, b)
+    trained = np.full(n, 1.0) * trained0
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)
     base_jobs = np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])
     # the base split is an estimate (no labour-force survey figure): off by an error on the log-ratio scale

@@ -92,6 +92,7 @@ PARAMETER_SPEC: dict[str, tuple[str, float, float]] = {
     "labour.emp_structure_base_error_industry_construction": ("log-ratio", -2.0, 2.0),
     "labour.trained_share_logit_drift": ("logit/yr", -1.0, 1.0),
     "labour.trained_share_logit_sd": ("logit/yr", 0.0, 1.0),
+    "labour.trained_share_base_error": ("logit", -2.0, 2.0),  # the base share is an assumption: its error
     "labour.human_capital_return": ("log points", 0.0, 3.0),
     "production.capital_share": ("share", 0.05, 0.95),
     "production.depreciation_rate": ("share/yr", 0.02, 0.5),

@@ -29,7 +29,7 @@ GRAPH: dict[str, tuple[str, ...]] = {
     "production.tfp_growth_mean": ("production.capital_share", "production.trend_growth",
                                    "demography.population_growth_mean", "labour.employment_ratio_growth_mean",
                                    "labour.human_capital_return", "labour.trained_share_logit_drift",
-                                   "base.trained_labour_share"),
+                                   "base.trained_labour_share", "labour.trained_share_base_error"),
     "production.tfp_growth_initial": ("production.tfp_growth_mean", "production.base_year_growth",
                                       "production.trend_growth"),
     # ---- core series
@@ -49,8 +49,9 @@ GRAPH: dict[str, tuple[str, ...]] = {
                        "labour.emp_structure_base_error_agri", "labour.emp_structure_base_error_industry_construction"),
     "emp_share_industry_construction": ("emp_share_agri",),
     "emp_share_services": ("emp_share_agri",),
-    "trained_labour_share": ("base.trained_labour_share", "labour.trained_share_logit_drift",
-                             "labour.trained_share_logit_sd", "lever.trained_share_boost"),
+    "trained_labour_share": ("base.trained_labour_share", "labour.trained_share_base_error",
+                             "labour.trained_share_logit_drift", "labour.trained_share_logit_sd",
+                             "lever.trained_share_boost"),
     "human_capital_index": ("trained_labour_share", "labour.human_capital_return"),
     # the path's history ratio r = s_h/ŝ is 1 at the estimates: the projected share rests on the
     # historical estimate's value only through a lever set to "historical" (the base year's share

@@ -104,7 +104,7 @@ def test_base_year_equals_calibration_inputs(base_scenario):
     cal = load_calibration(base_scenario.scenario.calibration)
     b = {k: v.value for k, v in cal.base.items()}
     same = {name: name for name in ("grdp_current_bn_vnd", "population_persons", "employed_persons",
-                                    "trained_labour_share", "share_agri", "share_industry", "share_construction",
+                                    "share_agri", "share_industry", "share_construction",
                                     "share_taxes", "share_services", "budget_revenue_bn_vnd",
                                     "exports_musd", "usd_vnd")}
     same["deflator_index"] = "grdp_deflator_index"
@@ -123,9 +123,9 @@ def test_base_year_equals_calibration_inputs(base_scenario):
     assert np.unique(drawn[0]).size > 1
     np.testing.assert_allclose(np.median(np.log(drawn[0] / drawn[2])), np.log(b["emp_share_agri"] / b["emp_share_services"]),
                                atol=3 * 0.15 / np.sqrt(300))
-    for metric in jobs + ("unemployment_rate", "urbanisation_rate"):
+    for metric in jobs + ("unemployment_rate", "urbanisation_rate", "trained_labour_share"):
         np.testing.assert_array_equal(neutral[metric][:, 0], b[metric])
-    for metric in ("unemployment_rate", "urbanisation_rate"):  # estimates too: drawn around the base
+    for metric in ("unemployment_rate", "urbanisation_rate", "trained_labour_share"):  # estimates too: drawn around the base
         assert np.unique(out[metric][:, 0]).size > 1
         assert abs(np.median(out[metric][:, 0]) - b[metric]) < 0.01
     np.testing.assert_allclose(out["grdp_per_capita_mvnd"][:, 0], b["grdp_current_bn_vnd"] * 1e3 / b["population_persons"])
