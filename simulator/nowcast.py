@@ -158,7 +158,13 @@ def _parameters_of(inputs, observations) -> list[int]:
     for o in observations:
         names |= inputs_of(o.metric)
     return [row for row, name in enumerate(inputs.contract.parameters)
-            if name in names and not name.endswith(("_sd", "persistence")) and "disaster" not in name]
+            if name in names and not _is_scale(name) and "disaster" not in name]
+
+
+def _is_scale(name: str) -> bool:
+    """A shock scale or a persistence (``…_sd``, ``…_sd_agri`` or ``structure.sd_agri``; ``…persistence``)."""
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("sd_") or "_sd" in last or last.endswith("persistence")
 
 
 def _observed(inputs, drawn: Draws, levers, observations) -> np.ndarray:

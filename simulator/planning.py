@@ -326,7 +326,7 @@ def render_solution(s, names: dict[str, str], *, lang: str = "en") -> str:
                                                  high=num(s.solution_ci95[1])))
     elif s.status == "met over the whole range":
         lines.append("  " + w["met_whole"].format(p=num(s.probability, "g"), lever=s.lever)
-                     + ("" if s.moved_by_lever else f" ({w['all_not_moved']})"))
+                     + ("" if s.moved_by_lever else f" ({w['all_not_moved']})"))  # neither value nor P moves
     elif s.status == "not moved by the lever":
         lines.append("  " + w["not_moved"].format(low=lo, high=hi, p=num(s.max_probability, ".3f")))
     else:

@@ -101,7 +101,8 @@ class Thresholds:
 
     rising paths hit for lever ≥ x*, falling ones for lever ≤ x*; ``always`` paths hit across
     the whole range, the rest never. ``non_monotone`` counts paths whose margin changes direction
-    on the check grid (for them x* is one crossing of several).
+    on the check grid (for them x* is one crossing of several); ``moved`` the paths whose margin
+    differs between the two ends of the range (the lever moves their value, hit or not).
     """
 
     x: np.ndarray
@@ -110,6 +111,7 @@ class Thresholds:
     always: np.ndarray
     non_monotone: int
     evaluations: int
+    moved: int = 0
 
     @property
     def n(self) -> int:
@@ -134,11 +136,12 @@ def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float,
     parts = map_tasks(_chunk_thresholds, (for_workers(inputs), target, lever, lo, hi, xtol), work, workers=workers,
                       dask=dask)
     return Thresholds(*(np.concatenate([p[k] for p in parts]) for k in range(4)),
-                      non_monotone=sum(p[4] for p in parts), evaluations=sum(p[5] for p in parts))
+                      non_monotone=sum(p[4] for p in parts), evaluations=sum(p[5] for p in parts),
+                      moved=sum(p[6] for p in parts))
 
 
 def _chunk_thresholds(problem: tuple, chunk) -> tuple:
-    """(x, rising, falling, always, non-monotone paths, evaluations) of one chunk's paths."""
+    """(x, rising, falling, always, non-monotone paths, evaluations, moved paths) of one chunk's paths."""
     inputs, target, lever, lo, hi, xtol = problem
     grid = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
     drawn = draw(inputs.contract, chunk)
@@ -150,6 +153,7 @@ def _chunk_thresholds(problem: tuple, chunk) -> tuple:
     steps = np.diff(np.stack(at), axis=0)
     scale = np.nanmax(np.abs(np.stack(at)), axis=0) * 1e-9
     non_monotone = int(np.sum(np.any(steps > scale, axis=0) & np.any(steps < -scale, axis=0)))
+    moved = int(np.sum(np.abs(np.nan_to_num(at[-1] - at[0])) > scale))
     rising, falling = (m_lo <= 0) & (m_hi > 0), (m_lo > 0) & (m_hi <= 0)
     always = (m_lo > 0) & (m_hi > 0)
     x = np.full(n, np.nan)
@@ -163,7 +167,7 @@ def _chunk_thresholds(problem: tuple, chunk) -> tuple:
                           tolerances={"xatol": xtol, "xrtol": 0.0})
         x[valid] = found.x
         evaluations += int(np.max(found.nfev))
-    return x, rising, falling, always, non_monotone, evaluations
+    return x, rising, falling, always, non_monotone, evaluations, moved
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,8 @@ class Solution:
 
 
 #: What a solve found: P(hit) reaches the probability inside the range; it is reached at both
-#: ends already; no path's hit changes over the range; or some do, but P never gets there.
+#: ends already; the lever moves no path's value (solve) or P(hit) (solve --all) over the range;
+#: or it does, but P never gets there.
 STATUSES = ("reached", "met over the whole range", "not moved by the lever", "unreachable")
 
 
@@ -262,7 +267,7 @@ def solve(inputs: Inputs, *, target_id: str, lever: str, probability: float = 0.
         ends = [e if e is not None else (hi if curve_p[-1] >= curve_p[0] else lo) for e in ends]
         ci = (min(ends), max(ends))
     ends = (float(curve_p[0]), float(curve_p[-1]))
-    moved = bool(np.any(th.rising | th.falling))  # some path's hit changes inside the range
+    moved = th.moved > 0  # the lever moves some path's value (its hit may still not change)
     deterministic, deterministic_status = _deterministic(inputs, target_id, lever, (lo, hi))
     return Solution(target=target_id, lever=lever, probability=probability, lever_range=(lo, hi), solution=solution,
                     solution_ci95=ci, reachable=solution is not None, max_probability=float(curve_p[best]),

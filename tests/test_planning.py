@@ -48,7 +48,9 @@ def test_paired_se_is_below_the_unpaired_one_on_a_variant_that_moves_p():
     assert d["significant"][j] and d["delta"][j] > 0
     _, unpaired_se = unpaired_difference(comparison.hits[0], comparison.hits[1], 8000, 8000)
     moved = d["delta"] != 0
-    assert np.all(d["se"][moved] < unpaired_se[moved])
+    # never above it; equal where one variant hits on no path (every hit of the other is discordant: 1a, 0 and 3)
+    assert np.all(d["se"][moved] <= unpaired_se[moved] * (1 + 1e-12)) and d["se"][j] < unpaired_se[j]
+    assert np.sum(d["se"][moved] < unpaired_se[moved]) >= moved.sum() - 2
 
 
 def test_compare_json_has_the_promised_fields(tmp_path, capsys):
