@@ -149,6 +149,14 @@ def unreachable(inputs, observations: tuple[Observation, ...], *, paths: int = 2
     return sorted(((o, gap) for o, gap in gaps if gap > MAX_RELATIVE_MISS), key=lambda pair: -pair[1])
 
 
+def show_published(series: dict[str, np.ndarray], observations: tuple[Observation, ...], *, base_year: int) -> None:
+    """Put the published values themselves into the conditioned paths' cells (in place). The
+    conditioning leaves each path within about 1e-9 of them; a target judged on exactly that
+    cell (a level equal to its threshold) must not be decided by that rounding."""
+    for o in observations:
+        series[o.metric][:, o.year - base_year] = o.value
+
+
 def _parameters_of(inputs, observations) -> list[int]:
     """Rows of the drawn primitives the observed series rest on that are conditioned too: the
     levels, drifts and trends (what one year's value says most about). Shock scales and

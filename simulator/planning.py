@@ -448,11 +448,12 @@ def _update(args) -> int:
     miss = after.provenance["observed_largest_relative_miss"]
     if miss > MAX_RELATIVE_MISS:
         culprits = unreachable(inputs, observed)
+        alone = culprits or len(observed) == 1
         o, gap = culprits[0] if culprits else (observed[0], miss)
-        which = f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" if culprits else "the published values together"
+        which = f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" if alone else "the published values together"
         raise InputError(f"the model's paths cannot show {which}: after conditioning they still miss it by {gap:.1e} "
                          "(relative); check the value and its unit; nothing was written", file=args.observed,
-                         key=f"line {o.line}" if culprits else None)
+                         key=f"line {o.line}" if alone else None)
     targets = []
     for b, a in zip(before.targets, after.targets):
         if b.p_hit is None:

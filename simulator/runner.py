@@ -29,7 +29,7 @@ from .evaluate import Plan, evaluate, make_plan
 from .inputs import Inputs, evaluated_targets, resolve
 from .levers import ResolvedLevers
 from .metrics import SERIES
-from .nowcast import condition
+from .nowcast import condition, show_published
 from .pool import default_workers, pool_of
 from .provenance import assumptions_behind, echoes_behind
 from .results import SERIES_QUANTILES, Result, TargetSummary
@@ -195,6 +195,8 @@ def _run_chunk(setups: list[_Setup], chunk, keep_paths: bool, into: tuple | None
             if values is None:
                 values = shared[setup.values_key] = path_values(v.inputs, drawn)
         outcomes = simulate(v.inputs, drawn, levers, fixed=_fixed_for(v.fixed, start, stop), values=values)
+        if v.observed:
+            show_published(outcomes.series, v.observed, base_year=int(v.inputs.years[0]))
         evaluation = evaluate(setup.plan, outcomes.series, outcomes.prior_hits)
         summary.add(evaluation, outcomes.series)
         hits.append(evaluation.hits)

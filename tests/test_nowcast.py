@@ -127,3 +127,12 @@ def test_a_published_share_is_reached_on_every_path(tmp_path):
     after = run.results[1]
     assert after.provenance["observed_largest_relative_miss"] < 1e-6
     np.testing.assert_allclose(after.full_paths["share_agri"][:, 1], 0.20, rtol=1e-6)
+
+
+def test_a_published_value_on_the_threshold_hits_on_every_path(tmp_path):
+    """Income of exactly 8.5 m VND a month in 2030 meets 1e (>= 8.5): the conditioning leaves each
+    path within about 1e-9 of it, and that rounding used to decide the hit (P 0.70)."""
+    run = _update(tmp_path, "2030,income_per_capita_month_mvnd,8.5,m VND/person/month,a release\n", paths=1000)
+    after = {t.id: t for t in run.results[1].targets}
+    assert after["1e"].p_hit == 1.0
+    np.testing.assert_array_equal(run.results[1].full_paths["income_per_capita_month_mvnd"][:, -1], 8.5)
