@@ -95,9 +95,14 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
     with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         need = ["year", "metric", "value", "unit", "source"]
-        missing = [c for c in need if c not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [c for c in need if c not in header]
         if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}", file=path)
+            raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}, found "
+                             f"{', '.join(header) or 'no header'}", file=path)
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise InputError(f"the header names {', '.join(twice)} twice", file=path)
         out, seen = [], set()
         for line, row in enumerate(reader, start=2):
             where = f"line {line}"

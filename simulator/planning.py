@@ -280,7 +280,7 @@ def _solve(args) -> int:
                            probability=args.probability, workers=workers, dask=args.dask)
         payload["frontier"] = surface
         files["solve_frontier.csv"] = _frontier_frame(surface).to_csv(index=False, float_format="%.6g")
-        text += "\n\n" + render_frontier(surface)
+        text += "\n\n" + render_frontier(surface, lang=args.lang)
         files["solve.json"] = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     emit(args, payload, text, files, folder)
     return 0
@@ -375,14 +375,19 @@ def _frontier_frame(surface: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_frontier(surface: dict) -> str:
+def render_frontier(surface: dict, *, lang: str = "en") -> str:
+    _, w, marks = _words(lang)
+
+    def num(x: float, spec: str) -> str:
+        return format(x, spec).translate(marks)
+
     a, b = surface["levers"]
-    head = (f"{b} \\ {a}", "") + tuple(f"{x:.4g}" for x in surface[a])
-    rows = [(f"{y:.4g}", "") + tuple(f"{p:.3f}" for p in surface["p_hit"][j]) for j, y in enumerate(surface[b])]
-    contour = ", ".join(f"{c[b]:.4g} → {c[a]:.4g}" if c[a] is not None else f"{c[b]:.4g} → unreachable"
-                        for c in surface["contour"])
-    return (f"P(hit {surface['target']}) on a grid of {a} × {b}:\n" + plain_table(head, rows)
-            + f"\n{surface['probability']:g}-contour ({b} → {a}): {contour}")
+    head = (f"{b} \\ {a}", "") + tuple(num(x, ".4g") for x in surface[a])
+    rows = [(num(y, ".4g"), "") + tuple(num(p, ".3f") for p in surface["p_hit"][j]) for j, y in enumerate(surface[b])]
+    contour = "; ".join(f"{num(c[b], '.4g')} → {num(c[a], '.4g') if c[a] is not None else w['frontier_unreachable']}"
+                           for c in surface["contour"])
+    return (w["frontier_title"].format(target=surface["target"], a=a, b=b) + "\n" + plain_table(head, rows) + "\n"
+            + w["frontier_contour"].format(p=num(surface["probability"], "g"), a=a, b=b, contour=contour))
 
 
 # ---------------------------------------------------------------- audit
@@ -436,6 +441,7 @@ def _update(args) -> int:
 
     from .metrics import CATALOGUE
     from .nowcast import MAX_RELATIVE_MISS, load_observations, unreachable
+    from .units import report_unit
     from .pool import default_workers
     from .runner import Variant, run_variants
 
@@ -469,7 +475,9 @@ def _update(args) -> int:
     rows = [(t["id"], shorten(names.get(t["id"], t["id"]), 44)) + tuple(x.translate(marks) for x in (
              f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}", f"{t['p_hit_after'] - t['p_hit_before']:+.3f}",
              f"{t['p_hit_after_ci95'][0]:.3f}–{t['p_hit_after_ci95'][1]:.3f}")) for t in targets]
-    used = "; ".join(f"{o.metric} {o.year} = {format(o.value, '.6g').translate(marks)} ({o.source})" for o in observed)
+    shown = {o: report_unit(CATALOGUE[o.metric].unit) for o in observed}  # shares and rates in percent
+    used = "; ".join(f"{o.metric} {o.year} = {format(o.value * shown[o][1], '.6g').translate(marks)} {shown[o][0]} "
+                     f"({o.source})" for o in observed)
     text = (w["update_title"].format(scenario=inputs.name, paths=f"{inputs.paths:,}".translate(marks), n=len(observed),
                                      used=used) + "\n"
             + plain_table((words["id"], words["target"], w["p_before"], w["p_after"], w["change"], w["after_ci"]), rows)

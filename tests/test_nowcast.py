@@ -136,3 +136,13 @@ def test_a_published_value_on_the_threshold_hits_on_every_path(tmp_path):
     after = {t.id: t for t in run.results[1].targets}
     assert after["1e"].p_hit == 1.0
     np.testing.assert_array_equal(run.results[1].full_paths["income_per_capita_month_mvnd"][:, -1], 8.5)
+
+
+def test_a_header_with_a_column_twice_or_missing_is_named(tmp_path):
+    path = tmp_path / "observed.csv"
+    path.write_text("year,metric,value,unit,source,year\n2026,grdp_real_growth,5,%/yr,x,2027\n", encoding="utf-8")
+    with pytest.raises(InputError, match="names year twice"):
+        load_observations(path, years=np.arange(2025, 2031))
+    path.write_text("Year;Metric\n", encoding="utf-8")
+    with pytest.raises(InputError, match="found Year;Metric"):
+        load_observations(path, years=np.arange(2025, 2031))
