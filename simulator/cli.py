@@ -119,7 +119,7 @@ def _run(args) -> int:
         progress.close()
     elapsed = time.perf_counter() - started
     if args.format == "json":
-        print(results_json(result.to_dict()), end="")
+        text, end = results_json(result.to_dict()), ""
     else:
         width = None if args.wide else terminal_width()
         parts = [render_table(result, lang=args.lang, width=width, targets=args.targets, group=args.group),
@@ -135,15 +135,28 @@ def _run(args) -> int:
             parts.append(render_outside_view(views, pairs=False, width=width, lang=args.lang).rstrip())
         parts += [render_conditional(result, given, lang=args.lang, width=width, targets=args.targets, group=args.group)
                   for given in args.given]
-        print("\n\n".join(parts))
+        text, end = "\n\n".join(parts), "\n"
         if not args.quiet:
             words = labels(args.lang)
-            print(words["simulated_in"].format(seconds=f"{elapsed:.2f}".replace(".", words["decimal_mark"])))
-    if out is not None:
+            text += "\n" + words["simulated_in"].format(seconds=f"{elapsed:.2f}".replace(".", words["decimal_mark"]))
+    shown = _say(text, end=end)
+    if out is not None:  # written even when the reader of stdout has gone (`simulate FILE | head`)
         written = write_outputs(result, out, force=args.force)
-        if args.format == "table" and not args.quiet:
-            print(labels(args.lang)["wrote"].format(files=", ".join(str(p) for p in written)))
-    return 0
+        if shown and args.format == "table" and not args.quiet:
+            shown = _say(labels(args.lang)["wrote"].format(files=", ".join(str(p) for p in written)))
+    return 0 if shown else 141
+
+
+def _say(text: str, *, end: str = "\n") -> bool:
+    """Print to stdout; False, quietly, when its reader has gone (a closed pipe), so that the
+    command still writes its files and then exits 141."""
+    try:
+        print(text, end=end, flush=True)
+        return True
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        return False
 
 
 #: The modules each command (but ``run``) loads before its work: engine, tables, pandas, and

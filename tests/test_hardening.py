@@ -142,14 +142,17 @@ def test_every_planning_command_takes_allow_outside():
         assert parser.parse_args([command, *extra, "--allow-outside"]).allow_outside
 
 
-def test_a_closed_stdout_ends_the_command_quietly():
-    """`simulate FILE --format json | head -c 1`: the reader leaves early; no 'Broken pipe' error."""
-    with subprocess.Popen([sys.executable, "-m", "simulator", "scenarios/base.toml", "--paths", "300", "--no-write",
+def test_a_closed_stdout_ends_the_command_quietly_and_the_files_are_still_written(tmp_path):
+    """`simulate FILE --format json | head -c 1`: the reader leaves early; no 'Broken pipe' error,
+    and the results folder is written all the same."""
+    out = tmp_path / "results"
+    with subprocess.Popen([sys.executable, "-m", "simulator", "scenarios/base.toml", "--paths", "300", "--out", str(out),
                            "--format", "json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         process.stdout.close()  # before the command writes its ~450 kB
         err = process.stderr.read().decode()
         status = process.wait(timeout=120)
     assert status == 141 and err == "", (status, err)
+    assert (out / "results.json").stat().st_size > 0 and (out / "targets.csv").exists()
 
 
 def test_a_valid_file_with_overrides_still_runs(capsys, write_scenario):
