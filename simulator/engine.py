@@ -126,14 +126,16 @@ def derived_values(params: dict, base: dict[str, float]) -> dict[str, float | np
     }
 
 
+def shifted_share(share: float, error: float | np.ndarray) -> float | np.ndarray:
+    """A base share that is an estimate, off by ``error`` on the logit scale; the share itself,
+    exactly, where the error is 0 (the central path)."""
+    return share if not np.any(error) else expit(logit(share) + error)
+
+
 def trained_base(params: dict, base: dict) -> float | np.ndarray:
-    """The base year's trained-labour share of each path: the assumed figure off by its error on the
-    logit scale (``labour.trained_share_base_error``; 0 on the central path gives the figure exactly).
-    The derived TFP trend and the year loop read the same value, so each path's identity holds."""
-    error = params["labour.trained_share_base_error"]
-    if not np.any(error):
-        return base["trained_labour_share"]
-    return expit(logit(base["trained_labour_share"]) + error)
+    """The base year's trained-labour share of each path (``labour.trained_share_base_error``): the
+    derived TFP trend and the year loop read the same value, so each path's identity holds."""
+    return shifted_share(base["trained_labour_share"], params["labour.trained_share_base_error"])
 
 
 def _rows(params: dict, names: tuple[str, ...]) -> np.ndarray:
@@ -226,9 +228,7 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     employed = population * employment_ratio
     # base rates that are estimates (no 2025 survey figure) are off by an error of their own: 0 on the central path
     unemployment = np.maximum(np.full(n, b["unemployment_rate"]) + p["labour.unemployment_base_error"], 0.0)
-    urban_error = p["demography.urbanisation_base_error"]
-    urban = (np.full(n, 1.0) * expit(logit(b["urbanisation_rate"]) + urban_error) if np.any(urban_error)
-             else np.full(n, b["urbanisation_rate"]))
+    urban = np.full(n, 1.0) * shifted_share(b["urbanisation_rate"], p["demography.urbanisation_base_error"])
     trained0 = trained_base(p, b)
     trained = np.full(n, 1.0) * trained0
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)

@@ -43,7 +43,7 @@ STEP = 1e-4
 #: Newton steps with the first sensitivity.
 NEWTON_STEPS = 8
 #: Largest relative gap to a published value that may be left on a path (a valid update leaves
-#: about 1e-3): above it the model cannot show the value, which is then refused.
+#: under 1e-6): above it the model cannot show the value, which is then refused.
 MAX_RELATIVE_MISS = 1e-2
 #: What a published value of each summary scale can be (simulator/metrics.py): a level is positive,
 #: a share lies strictly between 0 and 1 (the shares move on a logit scale), a year's growth rate
