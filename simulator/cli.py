@@ -154,9 +154,13 @@ def _say(text: str, *, end: str = "\n") -> bool:
         print(text, end=end, flush=True)
         return True
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        _silence_stdout()
         return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone: the interpreter's last flush must not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 #: The modules each command (but ``run``) loads before its work: engine, tables, pandas, and
@@ -239,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     except OutputIntegrityError as exc:
         return _fail(f"internal error (a bug; please report it): {exc}; nothing was written", 1)
     except BrokenPipeError:  # the reader of stdout left (`simulate FILE | head`): stop quietly, as a shell tool does
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        _silence_stdout()
         return 141
     except OSError as exc:  # a fault of the machine rather than of the input: disk full, no permission
         where = f"{exc.filename}: " if exc.filename else ""
