@@ -73,6 +73,8 @@ def _factor(unit: str, metric: str) -> float:
     engine = CATALOGUE[metric].unit
     if unit == engine:
         return 1.0
+    if unit.endswith("/yr") != engine.endswith("/yr"):  # a rate for a level or a level for a rate
+        raise ValueError(f"{unit} and {engine} measure different things")
     try:
         return 1.0 / conversion_factor(engine, unit)
     except ValueError:

@@ -88,6 +88,8 @@ def test_update_command_json(tmp_path, capsys):
     ("2026,population_persons,-3300000,persons,x\n", "not a positive level"),
     ("2026,share_agri,150,%,x\n", "strictly between 0 and 1"),
     ("2026,grdp_real_growth,5,%/yr,x,extra\n", "more fields than the header"),
+    ("2026,urbanisation_rate,50,%/yr,x\n", "does not convert"),  # a rate's unit for a share
+    ("2026,grdp_real_growth,5,%,x\n", "does not convert"),  # a share's unit for a rate
     ("2026,grdp_real_growth,5,%/yr,x\0\n", "NUL characters"),
 ])
 def test_bad_observation_rows_name_the_file_and_line(tmp_path, row, fragment):
