@@ -153,7 +153,7 @@ def _number(x, unit: str | None) -> str:
     return f"{x:,.0f}"
 
 
-def _marks(words: dict) -> dict:
+def number_marks(words: dict) -> dict:
     """Translation of the English number marks to the language's (``1,234.5`` → ``1.234,5`` in vi)."""
     return str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
 
@@ -173,7 +173,7 @@ def _table(head: tuple, rows: list[tuple], *, words: dict, width: int | None, st
     """The lines of a table in the language of ``words``, fitted to ``width`` (None: everything):
     the ``numeric`` columns written with its number marks, trimmed by ``steps``
     (:func:`simulator.terminal.fit_table`), then a note naming the columns left out."""
-    marks = _marks(words)
+    marks = number_marks(words)
     rows = [tuple(str(c).translate(marks) if i in numeric else str(c) for i, c in enumerate(row)) for row in rows]
     fitted_head, fitted, kept = fit_table(head, rows, width=width, steps=steps)
     lines = _fixed_width(fitted_head, fitted, left={j for j, i in enumerate(kept) if i in left})
@@ -243,7 +243,7 @@ def render_table(result: Result, *, lang: str = "en", width: int | None = None, 
             cells = (t.id, name, _threshold_text(t), shown_unit, _number(t.median, unit) if t.median is not None else "",
                      band, f"{t.p_hit:.3f}", ci, method + flag)
         lines.append(cells)
-    marks = _marks(words)
+    marks = number_marks(words)
     title = words["title"].format(region=result.region_vi if lang == "vi" else result.region, scenario=result.name,
                                   paths=f"{result.paths:,}".translate(marks), seed=result.seed,
                                   first=int(result.years[0]), last=int(result.years[-1]))
@@ -302,7 +302,7 @@ def render_conditional(result: Result, given: str, *, lang: str = "en", width: i
     shown = {t.id for t in select_targets(result.targets, groups=result.groups, ids=targets, group=group)}
     rows = [(r.id, names[r.id], f"{r.p_hit:.3f}", "—" if _missing(r.p_hit_given) else f"{r.p_hit_given:.3f}",
              "—" if _missing(r.lift) else f"{r.lift:.2f}") for r in frame.itertuples() if r.id in shown]
-    marks = _marks(words)
+    marks = number_marks(words)
     title = words["given_title"].format(given=given, paths=f"{paths_given:,}".translate(marks),
                                         share=f"{paths_given / result.paths:.1%}".translate(marks))
     return "\n".join(_wrap([title], width) + _table(head, rows, words=words, width=width, left={0, 1},

@@ -157,10 +157,10 @@ def _compare(args) -> int:
 
 def _words(lang: str) -> tuple[dict, dict, dict]:
     """(the language's labels, their planning words, the translation of the number marks)."""
-    from .output import labels
+    from .output import labels, number_marks
 
     words = labels(lang)
-    return words, words["plan"], str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
+    return words, words["plan"], number_marks(words)
 
 
 def _signed(x: float) -> str:

@@ -154,11 +154,11 @@ def _indent(text: str) -> str:
 def render_sensitivity(result, *, lang: str = "en", top: int = 5) -> str:
     """The terminal report of :func:`simulator.sensitivity.analyse`: the variance split per target,
     then per target its largest Sobol indices, its tornado and its discovery box, in ``lang``."""
-    from .output import labels
+    from .output import labels, number_marks
 
     words = labels(lang)
     w, p = words["report"], words["plan"]
-    marks = str.maketrans({",": words["thousands_separator"], ".": words["decimal_mark"]})
+    marks = number_marks(words)
 
     def num(x: float, spec: str = ".2f") -> str:
         return format(x, spec).translate(marks)

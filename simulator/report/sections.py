@@ -15,6 +15,7 @@ import numpy as np
 
 from ..compare import Comparison
 from ..metrics import SERIES
+from ..output import number_marks
 from ..provenance import entry_of
 from ..sensitivity import SensitivityResult
 from ..targets import Kind
@@ -41,7 +42,7 @@ class Words:
         self.lang = lang
         self.all = table
         self.r = table["report"]
-        self.marks = str.maketrans({",": table["thousands_separator"], ".": table["decimal_mark"]})
+        self.marks = number_marks(table)
 
     def __getitem__(self, key: str) -> str:
         return self.r[key]
