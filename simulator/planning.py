@@ -213,6 +213,10 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
 # ---------------------------------------------------------------- solve
 
 
+#: Lever values of the grids of solve --all and --frontier unless --grid says otherwise.
+DEFAULT_GRID = 11
+
+
 def _solve_parser(sub) -> None:
     p = sub.add_parser("solve", help="what it takes: the lever value at which P(hit) reaches a probability")
     add_run_options(p)
@@ -226,7 +230,7 @@ def _solve_parser(sub) -> None:
                    help="only the lever at which the zero-volatility path meets the target (LTGM's 'what it takes')")
     p.add_argument("--frontier", metavar="LEVER2", help="also a P(hit) surface on a grid of --lever × LEVER2")
     p.add_argument("--range2", type=float, nargs=2, metavar=("LOW", "HIGH"), help="range of LEVER2")
-    p.add_argument("--grid", type=int, default=11, help="grid points per lever for --all and --frontier (default 11)")
+    p.add_argument("--grid", type=int, help=f"grid points per lever for --all and --frontier (default {DEFAULT_GRID})")
 
 
 def _solve(args) -> int:
@@ -236,9 +240,13 @@ def _solve(args) -> int:
     from .pool import default_workers
     from .solve import frontier, lever_range, solve, solve_all, solve_deterministic
 
-    inputs = _inputs(args.scenario, args)
+    if args.grid is not None and not (args.all or args.frontier):
+        raise InputError("--grid sets the lever values of --all and --frontier; a single --target finds each path's "
+                         "crossing itself: drop --grid or add --all or --frontier", file="command line", key="--grid")
+    args.grid = DEFAULT_GRID if args.grid is None else args.grid
     if args.grid < 2:
         raise InputError("expected at least 2 grid points", file="command line", key="--grid")
+    inputs = _inputs(args.scenario, args)
     bounds = tuple(args.range) if args.range else None
     _check_frontier(args)
     names = _names(inputs, args.lang)
@@ -336,7 +344,9 @@ def render_solution(s, names: dict[str, str], *, lang: str = "en") -> str:
             else w["zero_whole"] if s.deterministic_status == "met over the whole range" else w["zero_never"])
     lines.append("  " + w["zero_volatility"].format(what=what))
     if s.non_monotone_paths:
-        lines.append("  " + w["non_monotone"].format(n=num(s.non_monotone_paths, ",d")))
+        from .solve import FINE_POINTS
+
+        lines.append("  " + w["non_monotone"].format(n=num(s.non_monotone_paths, ",d"), points=FINE_POINTS))
     return "\n".join(lines)
 
 

@@ -36,6 +36,25 @@ from .units import conversion_factor
 #: Interior lever values at which every path's margin is checked for monotonicity.
 MONOTONE_CHECKS = 5
 
+#: Each interval of that grid cut this many times more for the paths whose margin turns or is
+#: undefined somewhere on it: a hit that starts and stops between two check values is found
+#: there (6a against the investment share: a path too slow to have a TFP share at the low end
+#: can hit over a narrow band of higher investment, then miss as capital takes over).
+REFINE = 8
+
+#: Lever values of that finer grid, the range's ends included.
+FINE_POINTS = (MONOTONE_CHECKS + 1) * REFINE + 1
+
+
+def _monotone_breaks(margins: np.ndarray) -> np.ndarray:
+    """Per path (column): does the margin change direction along the rows (a grid of the lever)?
+    Undefined values (NaN) are skipped: each defined value is compared with the last one before it."""
+    rows = np.arange(margins.shape[0])[:, None]
+    last_defined = np.maximum.accumulate(np.where(np.isnan(margins), 0, rows), axis=0)
+    steps = np.diff(np.take_along_axis(margins, last_defined, axis=0), axis=0)
+    scale = np.nanmax(np.abs(margins), axis=0) * 1e-9
+    return np.any(steps > scale, axis=0) & np.any(steps < -scale, axis=0)
+
 
 def target_margin(target: Target, series: dict[str, np.ndarray], inputs: Inputs) -> np.ndarray:
     """Signed distance past the threshold, per path, in the report's unit: > 0 is a hit.
@@ -97,77 +116,108 @@ def _margins(inputs: Inputs, target: Target, lever: str, x: np.ndarray, drawn: D
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Every path's threshold lever value and the way it hits.
+    """Where each path starts and stops hitting as the lever rises over its range.
 
-    rising paths hit for lever ≥ x*, falling ones for lever ≤ x*; ``always`` paths hit across
-    the whole range, the rest never. ``non_monotone`` counts paths whose margin changes direction
-    on the check grid (for them x* is one crossing of several); ``moved`` the paths whose margin
-    differs between the two ends of the range (the lever moves their value, hit or not).
+    ``start`` counts the paths that hit at the low end; ``up`` holds the lever values x at which
+    a path starts hitting (a hit from x on), ``down`` those at which one stops (a hit up to x
+    included). A path whose margin rises then falls (investment that first lifts
+    growth, then the capital it adds outweighs TFP's share) has one of each: every crossing found
+    on the check grid is kept, so P(hit) is exact on these paths wherever the grid saw the turn.
+    ``non_monotone`` counts paths whose margin changes direction on the finer grid, ``moved`` the
+    paths whose margin differs between the two ends of the range (the lever moves their value,
+    hit or not).
     """
 
-    x: np.ndarray
-    rising: np.ndarray
-    falling: np.ndarray
-    always: np.ndarray
+    n: int
+    start: int
+    up: np.ndarray
+    down: np.ndarray
     non_monotone: int
     evaluations: int
     moved: int = 0
 
     @property
-    def n(self) -> int:
-        return self.x.size
+    def crossings(self) -> np.ndarray:
+        return np.concatenate([self.up, self.down])
 
     def probability(self, lever_values) -> np.ndarray:
         """P(hit) at each lever value, exactly on these paths."""
         values = np.atleast_1d(np.asarray(lever_values, dtype=float))
-        up = np.sort(self.x[self.rising])
-        down = np.sort(self.x[self.falling])
-        hits = (self.always.sum() + np.searchsorted(up, values, side="right")
-                + (down.size - np.searchsorted(down, values, side="left")))
+        up, down = np.sort(self.up), np.sort(self.down)
+        hits = self.start + np.searchsorted(up, values, side="right") - np.searchsorted(down, values, side="left")
         return hits / self.n
 
 
 def thresholds(inputs: Inputs, target: Target, lever: str, lo: float, hi: float, *, xtol: float,
                workers: int = 1, dask: str | None = None) -> Thresholds:
-    """Per-path threshold lever values of a target, chunk by chunk (bounded memory per process):
-    the chunks are independent, so they run on ``workers`` local processes or on a dask
-    scheduler with the same result (:func:`simulator.runner.map_tasks`)."""
+    """Every path's crossings of a target, chunk by chunk (bounded memory per process): the
+    chunks are independent, so they run on ``workers`` local processes or on a dask scheduler
+    with the same result (:func:`simulator.runner.map_tasks`)."""
     work = chunks(inputs.paths, inputs.contract.block_size, inputs.chunk_size)
     parts = map_tasks(_chunk_thresholds, (for_workers(inputs), target, lever, lo, hi, xtol), work, workers=workers,
                       dask=dask)
-    return Thresholds(*(np.concatenate([p[k] for p in parts]) for k in range(4)),
+    return Thresholds(n=sum(p[0] for p in parts), start=sum(p[1] for p in parts),
+                      up=np.concatenate([p[2] for p in parts]), down=np.concatenate([p[3] for p in parts]),
                       non_monotone=sum(p[4] for p in parts), evaluations=sum(p[5] for p in parts),
                       moved=sum(p[6] for p in parts))
 
 
 def _chunk_thresholds(problem: tuple, chunk) -> tuple:
-    """(x, rising, falling, always, non-monotone paths, evaluations, moved paths) of one chunk's paths."""
+    """(paths, hits at the low end, up crossings, down crossings, non-monotone paths, evaluations,
+    moved paths) of one chunk's paths.
+
+    The margins on a grid of the range say where each path's hit changes; a path whose margin
+    turns or is undefined (NaN, a miss, as the evaluation counts it) somewhere on that grid is
+    looked at again on a grid :data:`REFINE` times finer. Between two neighbouring grid values
+    whose hits differ, the root finder places the crossing, every path's at once."""
     inputs, target, lever, lo, hi, xtol = problem
-    grid = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
+    coarse = np.linspace(lo, hi, MONOTONE_CHECKS + 2)
+    fine = np.linspace(lo, hi, FINE_POINTS)
     drawn = draw(inputs.contract, chunk)
     values = path_values(inputs, drawn)  # the lever changes nothing in them: computed once a chunk
     n = drawn.n_paths
-    at = [_margins(inputs, target, lever, np.full(n, x), drawn, values) for x in grid]
-    evaluations = len(grid)
-    m_lo, m_hi = np.nan_to_num(at[0], nan=-np.inf), np.nan_to_num(at[-1], nan=-np.inf)
-    steps = np.diff(np.stack(at), axis=0)
-    scale = np.nanmax(np.abs(np.stack(at)), axis=0) * 1e-9
-    non_monotone = int(np.sum(np.any(steps > scale, axis=0) & np.any(steps < -scale, axis=0)))
-    moved = int(np.sum(np.abs(np.nan_to_num(at[-1] - at[0])) > scale))
-    rising, falling = (m_lo <= 0) & (m_hi > 0), (m_lo > 0) & (m_hi <= 0)
-    always = (m_lo > 0) & (m_hi > 0)
-    x = np.full(n, np.nan)
-    valid = np.flatnonzero(rising | falling)
-    if valid.size:
-        def f(lever_values, paths):
-            index = paths.astype(np.int64)
-            return _margins(inputs, target, lever, lever_values, drawn.take(index), values.take(index))
 
-        found = find_root(f, (np.full(valid.size, lo), np.full(valid.size, hi)), args=(valid.astype(float),),
-                          tolerances={"xatol": xtol, "xrtol": 0.0})
-        x[valid] = found.x
+    def margins(x, paths=None):
+        if paths is None:
+            return _margins(inputs, target, lever, x, drawn, values)
+        index = paths.astype(np.int64)
+        return _margins(inputs, target, lever, x, drawn.take(index), values.take(index))
+
+    at = np.stack([margins(np.full(n, x)) for x in coarse])
+    evaluations = len(coarse)
+    moved = int(np.sum(np.abs(np.nan_to_num(at[-1] - at[0])) > np.nanmax(np.abs(at), axis=0) * 1e-9))
+    turning = _monotone_breaks(at)
+    irregular = np.flatnonzero(turning | np.isnan(at).any(axis=0))
+    hit = np.nan_to_num(at, nan=-np.inf) > 0
+    # brackets (path, low, high, starts hitting) of every change of hit between grid neighbours
+    paths, lows, highs, starts = [], [], [], []
+
+    def brackets(grid: np.ndarray, hits: np.ndarray, columns: np.ndarray) -> None:
+        where = np.nonzero(hits[:-1] != hits[1:])
+        paths.append(columns[where[1]])
+        lows.append(grid[where[0]])
+        highs.append(grid[where[0] + 1])
+        starts.append(hits[where[0] + 1, where[1]])
+
+    regular = np.setdiff1d(np.arange(n), irregular)
+    brackets(coarse, hit[:, regular], regular)
+    non_monotone = 0
+    if irregular.size:
+        again = np.stack([margins(np.full(irregular.size, x), irregular.astype(float)) for x in fine])
+        evaluations += len(fine)
+        non_monotone = int(_monotone_breaks(again).sum())
+        brackets(fine, np.nan_to_num(again, nan=-np.inf) > 0, irregular)
+    paths, lows, highs, starts = (np.concatenate(a) for a in (paths, lows, highs, starts))
+    x = np.empty(0)
+    if paths.size:
+        def f(lever_values, which):
+            margin = margins(lever_values, which)
+            return np.where(np.isnan(margin), -1.0, margin)  # undefined is a miss; a finite one for the bracket
+
+        found = find_root(f, (lows, highs), args=(paths.astype(float),), tolerances={"xatol": xtol, "xrtol": 0.0})
+        x = found.x
         evaluations += int(np.max(found.nfev))
-    return x, rising, falling, always, non_monotone, evaluations, moved
+    return n, int(hit[0].sum()), x[starts], x[~starts], non_monotone, evaluations, moved
 
 
 @dataclass(frozen=True)
@@ -224,7 +274,8 @@ def _status(solution: float | None, ends: tuple[float, float], probability: floa
 
 def _lowest_reaching(th: Thresholds, probability: float, lo: float, hi: float) -> float | None:
     """The lever value nearest the side where P is low at which P first reaches ``probability``."""
-    candidates = np.unique(np.concatenate([[lo, hi], th.x[np.isfinite(th.x)]]))
+    crossings = th.crossings
+    candidates = np.unique(np.concatenate([[lo, hi], crossings[np.isfinite(crossings)]]))
     p = th.probability(candidates)
     increasing = p[-1] >= p[0]
     reached = np.flatnonzero(p >= probability - 1e-12)

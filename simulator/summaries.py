@@ -125,22 +125,41 @@ class Histogram:
         # What travels between processes: about nine bins in ten are empty, so the counts go as
         # (shape, positions, counts), a sixth of the dense array's bytes (a worker's task sends one
         # histogram per series and variant)
-        state = dict(self.__dict__)
         flat = self.counts.ravel()
+        state = {k: v for k, v in self.__dict__.items() if k != "_packed"}
         where = np.flatnonzero(flat)
         state["counts"] = (self.counts.shape, where.astype(np.int32 if flat.size < 2**31 else np.int64), flat[where])
         return state
 
     def __setstate__(self, state: dict) -> None:
-        shape, where, values = state["counts"]
+        # kept packed: merging adds the few nonzero counts where they go, with no dense copy to
+        # allocate, fill and add (an arriving task's histograms are merged and dropped)
+        state = dict(state)
+        packed = state.pop("counts")
+        self.__dict__.update(state, _packed=packed)
+
+    def __getattr__(self, name: str):
+        # only for a missing attribute: the dense counts of an unpickled histogram, on first use
+        packed = self.__dict__.get("_packed")
+        if name != "counts" or packed is None:
+            raise AttributeError(name)
+        shape, where, values = packed
         counts = np.zeros(shape, dtype=np.int64)
         counts.ravel()[where] = values
-        self.__dict__.update({**state, "counts": counts})
+        self.__dict__.update(counts=counts, _packed=None)
+        return counts
 
     def merge(self, other: "Histogram") -> None:
         if other.scale != self.scale or not np.array_equal(other.ref, self.ref):
             raise ValueError("histograms with different scales or references cannot be merged")
-        self.counts += other.counts
+        packed = other.__dict__.get("_packed")
+        if packed is not None:
+            shape, where, values = packed
+            if tuple(shape) != self.counts.shape:
+                raise ValueError("histograms with different bins cannot be merged")
+            self.counts.ravel()[where] += values  # positions are distinct: no count is lost
+        else:
+            self.counts += other.counts
         self.low = np.fmin(self.low, other.low)
         self.high = np.fmax(self.high, other.high)
 

@@ -116,6 +116,30 @@ def test_solve_matches_the_lognormal_closed_form():
         assert s.deterministic == pytest.approx((np.log(threshold) - np.log(p0)) / 5 - n, abs=1e-7)
 
 
+def test_thresholds_count_every_start_and_stop_of_a_hit_by_hand():
+    """Four paths: one hits from the low end on, one from 0.2, one from 0.5 until 0.7 (a hit up to
+    its stop included): P = start + starts so far − stops before."""
+    from simulator.solve import Thresholds
+
+    th = Thresholds(n=4, start=1, up=np.array([0.5, 0.2]), down=np.array([0.7]), non_monotone=1, evaluations=0)
+    np.testing.assert_allclose(th.probability([0.0, 0.2, 0.5, 0.7, 0.8]), [0.25, 0.5, 0.75, 0.75, 0.5])
+
+
+def test_solve_curve_is_the_direct_run_where_the_margin_turns():
+    """6a against the investment share: a path too slow to have a TFP share at low investment can
+    hit over a narrow band above it, then miss as capital takes over. The curve of solve is exact
+    there: it matches runs at the lever values themselves (the one-crossing curve was 0.953
+    against 0.988 at 0.1 on 20,000 paths)."""
+    inputs = _inputs(paths=6000)
+    s = solve(inputs, target_id="6a", lever="investment_share", probability=0.5)
+    assert s.non_monotone_paths > 0
+    for share in (0.1, 0.2, 0.3):
+        on_curve = next(p for x, p in s.curve if abs(x - share) < 1e-12)
+        direct = simulator.run(BASE, overrides=["montecarlo.paths=6000", f"levers.investment_share={share}"])
+        p = next(t.p_hit for t in direct.targets if t.id == "6a")
+        assert abs(on_curve - p) <= 3 / 6000, (share, on_curve, p)
+
+
 def test_an_unreachable_probability_is_reported_not_invented():
     inputs = _inputs(paths=3000)
     s = solve(inputs, target_id="10", lever="tfp_growth_boost", probability=0.5, bounds=(0.0, 0.01))
@@ -148,6 +172,7 @@ def test_solve_says_when_the_target_is_met_already_or_not_moved():
     (["--frontier", "nope"], "--frontier", "unknown lever 'nope'"),
     (["--frontier", "tfp_growth_boost", "--range2", "0", "9"], "--range2", "range must satisfy"),
     (["--range2", "0", "0.01"], "--range2", "give --frontier too"),
+    (["--grid", "5"], "--grid", "drop --grid or add --all or --frontier"),
 ])
 def test_solve_checks_the_frontier_before_any_work(capsys, extra, key, fragment):
     from conftest import assert_cli_fails

@@ -110,3 +110,34 @@ def test_a_histogram_survives_pickling_exactly(n_series, n_values, scale, seed):
     np.testing.assert_array_equal(copy.low, histogram.low)
     np.testing.assert_array_equal(copy.high, histogram.high)
     assert copy.scale == histogram.scale and np.array_equal(copy.ref, histogram.ref)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 2000), st.sampled_from(sorted(SCALES)), st.integers(0, 2**32 - 1))
+def test_merging_a_packed_histogram_adds_the_same_counts(n_series, n_values, scale, seed):
+    """An unpickled histogram stays packed and merges its nonzero counts where they go: the total
+    is the one the dense counts give, and a packed copy sent on again is still the same histogram."""
+    import pickle
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(2):
+        part = Histogram(scale, np.full(n_series, 2.0))
+        values = rng.normal(0.3, 0.5, (n_values, n_series))
+        values[rng.random(values.shape) < 0.05] = np.nan
+        part.add(values)
+        parts.append(part)
+    dense, packed = Histogram(scale, np.full(n_series, 2.0)), Histogram(scale, np.full(n_series, 2.0))
+    for part in parts:
+        dense.merge(part)
+        arriving = pickle.loads(pickle.dumps(part))
+        assert "counts" not in arriving.__dict__  # still packed when merged
+        packed.merge(arriving)
+    np.testing.assert_array_equal(packed.counts, dense.counts)
+    np.testing.assert_array_equal(packed.low, dense.low)
+    np.testing.assert_array_equal(packed.high, dense.high)
+    again = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(parts[0]))))
+    np.testing.assert_array_equal(again.counts, parts[0].counts)
+    wrong = pickle.loads(pickle.dumps(Histogram("unit" if scale != "unit" else "rate", np.full(n_series, 1.0))))
+    with pytest.raises(ValueError):
+        Histogram(scale, np.full(n_series, 1.0)).merge(wrong)
