@@ -6,11 +6,12 @@ and the output files; the work is done by :mod:`simulator.compare`, :mod:`simula
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .terminal import plain_table, shorten
+from .terminal import fit_table, plain_table, shorten, terminal_width
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -231,6 +232,7 @@ def _solve_parser(sub) -> None:
     p.add_argument("--frontier", metavar="LEVER2", help="also a P(hit) surface on a grid of --lever × LEVER2")
     p.add_argument("--range2", type=float, nargs=2, metavar=("LOW", "HIGH"), help="range of LEVER2")
     p.add_argument("--grid", type=int, help=f"grid points per lever for --all and --frontier (default {DEFAULT_GRID})")
+    p.add_argument("--wide", action="store_true", help="--all: every column and full names, whatever the terminal width")
 
 
 def _solve(args) -> int:
@@ -262,7 +264,7 @@ def _solve(args) -> int:
         payload = {"lever": args.lever, "probability": args.probability, "lever_range": [lo, hi], "grid": args.grid,
                    "paths": inputs.paths, "targets": rows}
         text = render_what_it_takes(rows, names, args.lever, args.probability, (lo, hi), inputs.paths, args.grid,
-                                    lang=args.lang)
+                                    lang=args.lang, width=None if args.wide else terminal_width())
         files = {"solve_all.csv": pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"),
                  "solve_all.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n"}
         emit(args, payload, text, files, folder)
@@ -350,7 +352,10 @@ def render_solution(s, names: dict[str, str], *, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
-def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid, *, lang: str = "en") -> str:
+def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid, *, lang: str = "en",
+                         width: int | None = None) -> str:
+    """The "what it takes" table of :func:`simulator.solve.solve_all`, fitted to ``width``
+    columns (names, then notes shortened, then the notes left out; None: everything)."""
     words, w, marks = _words(lang)
 
     def num(x: float, spec: str) -> str:
@@ -373,8 +378,15 @@ def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid, *
             notes.append(w["all_not_monotone"])
         table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, num(r["p_at_low"], ".3f"),
                       num(r["p_at_high"], ".3f"), "; ".join(notes)))
-    return (w["all_title"].format(lever=lever, low=lo, high=hi, grid=grid, paths=num(paths, ",d")) + "\n"
-            + plain_table(head, table))
+    head, table, kept = fit_table(head, table, width=width,
+                                  steps=(("shorten", 1, 16), ("shorten", 5, 20), ("drop", 5), ("shorten", 1, 10)))
+    title = w["all_title"].format(lever=lever, low=lo, high=hi, grid=grid, paths=num(paths, ",d"))
+    hidden = [] if 5 in kept else [words["hidden_columns"].format(columns=w["note"])]
+
+    def wrapped(text: str) -> list[str]:
+        return textwrap.wrap(text, width) if width else [text]
+
+    return "\n".join(wrapped(title) + [plain_table(head, table)] + [line for h in hidden for line in wrapped(h)])
 
 
 def _frontier_frame(surface: dict) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def plain_table(head: tuple, rows: list[tuple]) -> str:
     line = "  ".join
 
     def fmt(row):
-        return line(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        return line(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     return "\n".join([fmt(head), line("-" * w for w in widths)] + [fmt(r) for r in rows])
 

@@ -266,6 +266,26 @@ def test_solve_all_on_two_workers_gives_the_same_table(capsys):
     assert json.loads(capsys.readouterr().out) == one
 
 
+def test_what_it_takes_table_fits_the_terminal(capsys, monkeypatch):
+    """On a 100-column terminal every line of solve --all fits (names cut, the notes left out and
+    said so); --wide and a pipe (no COLUMNS, not a terminal) print everything, ids whole."""
+    argv = ["solve", str(BASE), "--all", "--lever", "tfp_growth_boost", "--range", "0", "0.03", "--grid", "3",
+            "--paths", "400", "--no-write"]
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(argv) == 0
+    fitted = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in fitted) <= 100
+    assert fitted[-1].startswith("Columns left out to fit the terminal: note")
+    assert any(line.startswith("14-compulsory-education ") for line in fitted)
+    assert main(argv + ["--wide"]) == 0
+    wide = capsys.readouterr().out
+    assert "max P " in wide and "Columns left out" not in wide and max(len(x) for x in wide.splitlines()) > 100
+    monkeypatch.delenv("COLUMNS")
+    assert main(argv) == 0
+    assert capsys.readouterr().out == wide  # captured output is no terminal: every column
+    assert all(line == line.rstrip() for line in wide.splitlines())
+
+
 def test_planning_tables_are_worded_in_vietnamese(capsys):
     """--lang vi words the compare, solve and update tables, with the decimal comma and the
     interval's '; ' (a ',' would read as a decimal mark)."""
