@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .draws import Draws
-from .engine import simulate
+from .engine import parameter_values, simulate
+from .model.transforms import expit
 from .errors import InputError
 from .files import decode_utf8, read_bytes
 from .metrics import CATALOGUE
@@ -199,8 +200,71 @@ def _moved(drawn: Draws, year_index: int, rows: list[int], dz: np.ndarray) -> Dr
     return replace(drawn, shocks=shocks, parameters=parameters)
 
 
+def _with_disaster(drawn: Draws, year_index: int, disaster: np.ndarray) -> Draws:
+    """Draws whose year has a disaster exactly on the ``disaster`` paths (the engine's test is
+    uniform < probability: 0 passes it wherever the probability is positive, 1 never does)."""
+    uniform = drawn.disaster_uniform.copy()
+    uniform[year_index] = np.where(disaster, 0.0, 1.0)
+    return replace(drawn, disaster_uniform=uniform)
+
+
+def _straightened(values: np.ndarray, scales: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Observed values (m, paths) on the scale on which the model is close to linear in its
+    normals (the log of a level, log(1 + r) of a rate, the logit of a share), and the derivative
+    of that map at the values."""
+    out, slope = np.empty_like(values), np.empty_like(values)
+    for i, scale in enumerate(scales):
+        v = values[i]
+        if scale == "log":
+            out[i], slope[i] = np.log(v), 1.0 / v
+        elif scale == "rate":
+            out[i], slope[i] = np.log1p(v), 1.0 / (1.0 + v)
+        elif scale == "unit":
+            out[i], slope[i] = np.log(v) - np.log1p(-v), 1.0 / (v * (1.0 - v))
+        else:
+            out[i], slope[i] = v, 1.0
+    return out, slope
+
+
+def _disaster_given(inputs, drawn: Draws, levers, these, index: int, rows: list[int], target: np.ndarray,
+                    now: np.ndarray, jac: np.ndarray, sigma: np.ndarray) -> tuple[Draws, np.ndarray]:
+    """The year's disaster drawn again from its posterior given the published values: (draws with
+    it, the observed values under it).
+
+    On a path, with everything but the year's conditioned normals z fixed, the published values s,
+    each on the scale that makes the model nearly linear (:func:`_straightened`: a growth rate's
+    log(1 + r), a level's log), are close to Gaussian around g_d(0) ≈ g_d(z) − W·z with variance
+    W Σ Wᵀ under either state d (a disaster or none), so P(d = 1 | s) = p·N₁ / (p·N₁ + (1 − p)·N₀),
+    p the path's disaster probability. The path's own uniform decides against it, so the draw stays the path's and a
+    published value that no shock need explain leaves it as drawn. Without this a path that drew a
+    disaster would show, say, median growth through shocks of four to five standard deviations."""
+    none, hit = (_with_disaster(drawn, index, np.full(drawn.n_paths, d)) for d in (False, True))
+    observed = [_observed(inputs, state, levers, these) for state in (none, hit)]
+    scales = [CATALOGUE[o.metric].scale for o in these]
+    _, slope = _straightened(now, scales)
+    w = jac * slope[:, None, :]  # W on the straightened scale, (m, k + q, paths)
+    inner = np.einsum("mjp,ji,nip->pmn", w, sigma, w)  # W Σ Wᵀ, (paths, m, m)
+    z = np.concatenate([drawn.shocks[:, index], drawn.parameters[rows]])  # (k + q, paths)
+    linear = np.einsum("mjp,jp->mp", w, z)
+    goal = _straightened(np.broadcast_to(target, now.shape), scales)[0]
+    ridge = 1e-12 * np.eye(len(these))
+    log_likelihood = []
+    for values in observed:
+        r = (goal - (_straightened(values, scales)[0] - linear)).T[:, :, None]  # (paths, m, 1)
+        log_likelihood.append(-0.5 * (r.transpose(0, 2, 1) @ np.linalg.solve(inner + ridge, r))[:, 0, 0])
+    probability = np.asarray(parameter_values(inputs, drawn)["production.disaster_probability"], dtype=float)
+    probability = np.broadcast_to(probability, (drawn.n_paths,))
+    with np.errstate(divide="ignore"):
+        log_odds = np.log(probability) - np.log1p(-probability) + log_likelihood[1] - log_likelihood[0]
+    disaster = drawn.disaster_uniform[index] < expit(log_odds)
+    return _with_disaster(drawn, index, disaster), np.where(disaster, observed[1], observed[0])
+
+
 def condition(inputs, drawn: Draws, levers, observations: tuple[Observation, ...]) -> tuple[Draws, float]:
     """The draws moved onto the published values, year by year; and the largest relative miss left.
+
+    Each year's disaster is drawn again from its posterior given the published values
+    (:func:`_disaster_given`) before the year's normals move.
 
     Parameters
     ----------
@@ -231,6 +295,8 @@ def condition(inputs, drawn: Draws, levers, observations: tuple[Observation, ...
             jac[:, j] = (_observed(inputs, _moved(drawn, index, rows, bump), levers, these) - now) / STEP
         gain = np.einsum("ij,mjp->pim", sigma, jac)  # Σ Wᵀ, (paths, k + q, m)
         inner = np.einsum("mjp,pjn->pmn", jac, gain)  # W Σ Wᵀ, (paths, m, m)
+        if inputs.volatility_scale > 0:
+            drawn, now = _disaster_given(inputs, drawn, levers, these, index, rows, target, now, jac, sigma)
         for _ in range(NEWTON_STEPS):
             gap = (target - now).T[:, :, None]  # (paths, m, 1)
             ridge = 1e-12 * np.eye(len(these))  # a value no shock moves on a path (a cap) stays unconstrained there
