@@ -145,16 +145,32 @@ def load_observations(path: str | Path, *, years: np.ndarray) -> tuple[Observati
     return tuple(sorted(out, key=lambda o: (o.year, o.metric)))
 
 
-def unreachable(inputs, observations: tuple[Observation, ...], *, paths: int = 256) -> list[tuple[Observation, float]]:
-    """The published values the conditioning cannot bring paths onto, each tried alone on the
-    run's first ``paths`` paths: (observation, largest relative gap left) above
-    :data:`MAX_RELATIVE_MISS`, the worst first (to name the culprit of a failed update)."""
+def culprit(inputs, observations: tuple[Observation, ...], *, paths: int = 256
+            ) -> tuple[tuple[Observation, ...], float] | None:
+    """The published values the conditioning cannot bring the run's first ``paths`` paths onto
+    (largest relative gap left above :data:`MAX_RELATIVE_MISS`), or None when they all can: the
+    single value that fails worst; if each alone can be shown, the pair that fails worst together
+    (a level and its growth in one year that do not agree); else all of them, with the gap."""
+    from itertools import combinations
+
     from .draws import chunks, draw
 
     drawn = draw(inputs.contract, chunks(paths, inputs.contract.block_size, paths)[0])
     levers = inputs.levers.for_paths(0, drawn.n_paths)
-    gaps = [(o, condition(inputs, drawn, levers, (o,))[1]) for o in observations]
-    return sorted(((o, gap) for o, gap in gaps if gap > MAX_RELATIVE_MISS), key=lambda pair: -pair[1])
+
+    def gap(values: tuple[Observation, ...]) -> float:
+        return condition(inputs, drawn, levers, values)[1]
+
+    together = gap(observations)
+    if together <= MAX_RELATIVE_MISS:
+        return None
+    for size in (1, 2):
+        if size >= len(observations):
+            break
+        failing = [(group, g) for group in combinations(observations, size) if (g := gap(group)) > MAX_RELATIVE_MISS]
+        if failing:
+            return max(failing, key=lambda pair: pair[1])
+    return observations, together
 
 
 def show_published(series: dict[str, np.ndarray], observations: tuple[Observation, ...], *, base_year: int) -> None:

@@ -462,7 +462,7 @@ def _update(args) -> int:
     import pandas as pd
 
     from .metrics import CATALOGUE
-    from .nowcast import MAX_RELATIVE_MISS, load_observations, unreachable
+    from .nowcast import MAX_RELATIVE_MISS, culprit, load_observations
     from .units import report_unit
     from .pool import default_workers
     from .runner import Variant, run_variants
@@ -470,18 +470,27 @@ def _update(args) -> int:
     inputs = _inputs(args.scenario, args)
     observed = load_observations(args.observed, years=inputs.years)
     folder = output_folder(args, Path("out") / f"update_{inputs.name}")
+
+    def refuse(found: tuple | None, miss: float) -> None:
+        values, gap = found or (observed, miss)
+        values = sorted(values, key=lambda o: o.line)
+        shown = " and ".join(f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" for o in values)
+        which = (shown if len(values) == 1 else f"{shown} together" if len(values) == 2
+                 else "the published values together")
+        lines = ", ".join(str(o.line) for o in values)
+        raise InputError(f"the model's paths cannot show {which}: after conditioning they still miss by {gap:.1e} "
+                         "(relative); check the values and their units; nothing was written", file=args.observed,
+                         key=(f"line {lines}" if len(values) == 1 else f"lines {lines}") if len(values) <= 2 else None)
+
+    found = culprit(inputs, observed)  # on a few paths, before any long run
+    if found is not None:
+        refuse(found, found[1])
     run = run_variants([Variant(inputs), Variant(inputs, observed=observed, name=f"{inputs.name}_updated")],
                        workers=args.workers or default_workers(inputs.paths), dask=args.dask)
     before, after = run.results
     miss = after.provenance["observed_largest_relative_miss"]
-    if miss > MAX_RELATIVE_MISS:
-        culprits = unreachable(inputs, observed)
-        alone = culprits or len(observed) == 1
-        o, gap = culprits[0] if culprits else (observed[0], miss)
-        which = f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" if alone else "the published values together"
-        raise InputError(f"the model's paths cannot show {which}: after conditioning they still miss it by {gap:.1e} "
-                         "(relative); check the value and its unit; nothing was written", file=args.observed,
-                         key=f"line {o.line}" if alone else None)
+    if miss > MAX_RELATIVE_MISS:  # some path beyond the first few
+        refuse(None, miss)
     targets = []
     for b, a in zip(before.targets, after.targets):
         if b.p_hit is None:

@@ -153,6 +153,18 @@ def test_a_value_no_path_can_show_is_refused_and_nothing_is_written(tmp_path, ca
     assert not out.exists()
 
 
+def test_values_that_cannot_hold_together_are_named_before_the_run(tmp_path, capsys):
+    """Real GRDP of 200,000 bn VND in 2026 can be shown, and so can 8 % growth, but not both (the
+    2025 level fixes one from the other): the pair is named with its lines, from a check on a few
+    paths before the long run (two million paths are not simulated to find it)."""
+    obs = _write(tmp_path, "2026,grdp_real_growth,8.0,%/yr,a\n2026,population_persons,3240000,persons,b\n"
+                           "2026,grdp_real_bn_vnd,200000,bn VND,c\n")
+    err = assert_cli_fails(capsys, ["update", str(BASE), "--observed", str(obs), "--paths", "2000000", "--no-write"],
+                           "observed.csv", "lines 2, 4", "grdp_real_growth 2026 = 0.08", "grdp_real_bn_vnd 2026 = 200000",
+                           "together", "nothing was written")
+    assert "population_persons" not in err
+
+
 def test_a_published_share_is_reached_on_every_path(tmp_path):
     """A sector share one point below its 2025 value: the structure's drifts and shocks move, its
     shock scales do not (conditioning a scale made a few paths miss by 1–2 % and the update fail)."""
