@@ -9,8 +9,10 @@ from __future__ import annotations
 #: Every unit a metric or a registry threshold may carry, with its Vietnamese rendering.
 UNITS_VI: dict[str, str] = {
     "bn VND": "tỷ đồng",
+    "trillion VND": "nghìn tỷ đồng",
     "m VND/person/year": "triệu đồng/người/năm",
     "m VND/person/month": "triệu đồng/người/tháng",
+    "thousand VND/person/month": "nghìn đồng/người/tháng",
     "m VND/worker/year": "triệu đồng/lao động/năm",
     "bn USD": "tỷ USD",
     "m USD": "triệu USD",
@@ -20,6 +22,7 @@ UNITS_VI: dict[str, str] = {
     "share/yr": "tỷ lệ/năm",
     "%/yr": "%/năm",
     "persons": "người",
+    "thousand persons": "nghìn người",
     "per 10,000 population": "trên 10.000 dân",
     "years": "năm",
     "index": "chỉ số",
@@ -40,9 +43,11 @@ UNIT_BOUNDS: dict[str, tuple[float, float]] = {
     "count": (0.0, _INF),
     "dwellings": (0.0, _INF),
     "persons": (0.0, _INF),
+    "thousand persons": (0.0, _INF),
     "per 10,000 population": (0.0, _INF),
     "years": (0.0, 150.0),
     "bn VND": (0.0, _INF),
+    "trillion VND": (0.0, _INF),
     "m USD": (0.0, _INF),
     "bn USD": (0.0, _INF),
 }
@@ -55,6 +60,14 @@ _FACTORS: dict[tuple[str, str], float] = {
     ("share", "%/yr"): 100.0,
     ("m USD", "bn USD"): 1e-3,
     ("bn USD", "m USD"): 1e3,
+    # the statistics office's yearbooks give population in thousands and its surveys income in
+    # thousand đồng a month; congress reports write large sums in nghìn tỷ (thousand billion) đồng
+    ("persons", "thousand persons"): 1e-3,
+    ("thousand persons", "persons"): 1e3,
+    ("bn VND", "trillion VND"): 1e-3,
+    ("trillion VND", "bn VND"): 1e3,
+    ("m VND/person/month", "thousand VND/person/month"): 1e3,
+    ("thousand VND/person/month", "m VND/person/month"): 1e-3,
 }
 
 

@@ -142,6 +142,16 @@ def test_an_observations_file_that_is_not_utf8_is_refused_in_one_line(tmp_path):
         load_observations(tmp_path, years=np.arange(2025, 2031))
 
 
+def test_published_values_in_the_statistics_office_units(tmp_path):
+    """Population in thousand persons and income in thousand đồng a month, as the yearbooks and the
+    living-standards survey print them: the paths show them in the engine's units."""
+    run = _update(tmp_path, "2026,population_persons,3240,thousand persons,yearbook\n"
+                            "2026,income_per_capita_month_mvnd,7100,thousand VND/person/month,VHLSS\n", paths=1000)
+    after = run.results[1]
+    np.testing.assert_allclose(after.full_paths["population_persons"][:, 1], 3_240_000, rtol=1e-6)
+    np.testing.assert_allclose(after.full_paths["income_per_capita_month_mvnd"][:, 1], 7.1, rtol=1e-6)
+
+
 def test_a_value_no_path_can_show_is_refused_and_nothing_is_written(tmp_path, capsys):
     """A population typed in thousands (3,300) is positive, so only the conditioning finds it
     impossible: the paths still miss it by a factor of about 1,000, and the update is refused."""

@@ -76,3 +76,31 @@ def test_bad_rows_fail_at_load_time(write_registry, row, fragment):
     with pytest.raises(InputError, match=fragment) as info:
         load_registry(write_registry(row), metric_units=UNITS)
     assert "reg.toml" in str(info.value) and "target[0]" in str(info.value)
+
+
+def test_the_statistics_office_units_convert_both_ways():
+    """Thousand persons (yearbooks), thousand đồng a month (living-standards surveys) and nghìn tỷ
+    đồng (congress reports) convert to the engine's units and back exactly."""
+    from simulator.units import UNIT_BOUNDS, UNITS_VI, conversion_factor
+
+    for small, large, factor in (("persons", "thousand persons", 1e-3), ("bn VND", "trillion VND", 1e-3),
+                                 ("thousand VND/person/month", "m VND/person/month", 1e-3)):
+        assert conversion_factor(small, large) == factor and conversion_factor(large, small) == 1 / factor
+        assert large in UNITS_VI and small in UNITS_VI
+    assert UNITS_VI["trillion VND"] == "nghìn tỷ đồng" and UNIT_BOUNDS["thousand persons"] == (0.0, float("inf"))
+
+
+def test_a_threshold_in_trillion_vnd_is_the_same_target(project):
+    """1a written as 717 nghìn tỷ đồng is judged exactly as 717,000 tỷ đồng."""
+    import simulator
+
+    registry = project / "scenarios" / "targets_2030.toml"
+    text = registry.read_text(encoding="utf-8")
+    row = 'threshold = 717000\nunit = "bn VND"\nunit_vi = "tỷ đồng"'
+    assert text.count(row) == 1
+    before = {t.id: t for t in simulator.run(project / "scenarios" / "base.toml", paths=2000).targets}["1a"]
+    registry.write_text(text.replace(row, 'threshold = 717\nunit = "trillion VND"\nunit_vi = "nghìn tỷ đồng"'),
+                        encoding="utf-8")
+    after = {t.id: t for t in simulator.run(project / "scenarios" / "base.toml", paths=2000).targets}["1a"]
+    assert after.p_hit == before.p_hit and after.unit == "trillion VND"
+    assert after.median == pytest.approx(before.median / 1000, rel=1e-12)
