@@ -77,6 +77,7 @@ class _Data(_Frozen):
 
 class ClassConfig(_Frozen):
     label: str
+    label_vi: str = ""  # the same in Vietnamese, for --lang vi
     #: Regions whose spells form the class.
     regions: tuple[str, ...] = ()
     #: Or one region formed by summing these regions' levels (same price base, every year all present).
@@ -605,6 +606,7 @@ class SpellClass:
     spell_years: tuple[int, int]           # first and last year of growth covered
     components: VarianceComponents
     blended_p: float | None = None
+    label_vi: str = ""
 
     def to_dict(self) -> dict:
         return {"name": self.name, "label": self.label, "regions": self.regions, "n_spells": self.n_spells,
@@ -824,7 +826,7 @@ def view(target_id: str, model_p: float | None, reference: Reference) -> Outside
         classes.append(SpellClass(name, cls.label, len(reference.class_regions[name]), len(values), n_eff, int(hit.sum()),
                                   base_rate, percentile_of(values, rate),
                                   tuple(float(q) for q in np.quantile(values, [0.1, 0.5, 0.9])), years,
-                                  reference.components[name], blended))
+                                  reference.components[name], blended, label_vi=cls.label_vi))
     head = next((c for c in classes if c.name == b.reference_class), None)
     blended = (None if model_p is None or head is None else
                blend(model_p, head.base_rate, head.n_effective, model_weight=b.model_weight,
@@ -912,6 +914,9 @@ def render(views: Mapping[str, OutsideView], *, pairs: bool = True, width: int |
                               num(c.n_effective, ".1f"), num(c.percentile, ".1f"),
                               "" if v.model_p is None else num(v.model_p, ".3f"),
                               "" if c.blended_p is None else num(c.blended_p, ".3f")]) + (" *" if head else ""))
+    legend = {c.name: local(c.label, c.label_vi) for v in shown for c in v.classes}
+    if legend:
+        lines += _wrapped(w["classes"].format(legend="; ".join(f"{k} = {text}" for k, text in legend.items())), width)
     missing = [v for v in views.values() if not v.has_reference and not v.reason.startswith(UNMAPPED)]
     unmapped = [v.id for v in views.values() if not v.has_reference and v.reason.startswith(UNMAPPED)]
     if missing:

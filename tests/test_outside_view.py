@@ -165,6 +165,10 @@ def test_vietnamese_rendering_has_the_words_reasons_and_decimal_comma_of_vi():
     table = [line for line in vi.splitlines()[2:] if line.startswith("1c ")]
     header = vi.splitlines()[2]
     assert table and all(len(line.rstrip(" *")) == len(header) for line in table)  # the columns line up
+    # the classes named under the table, in the table's language (the config's label and label_vi)
+    classes = reference.config.classes
+    assert f"mekong_delta = {classes['mekong_delta'].label}" in en
+    assert f"nhóm: all_provinces = {classes['all_provinces'].label_vi}" in vi and classes["mekong_delta"].label_vi in vi
 
 
 def test_views_from_a_run_carry_the_model_p_and_serialise():
