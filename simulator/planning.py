@@ -437,7 +437,7 @@ def _audit(args) -> int:
     result = audit(inputs)
     payload = result.to_dict()
     rows = [(c.status, c.name, ", ".join(c.targets)) for c in result.checks]
-    text = plain_table(("status", "check", "targets"), rows) + "\n\n" + "\n".join(
+    text = plain_table(("status", "check", "targets"), rows, left=3) + "\n\n" + "\n".join(
         f"- {c.name} [{c.status}]: {c.message}" for c in result.checks)
     text += (f"\n\n{sum(c.status == 'inconsistent' for c in result.checks)} inconsistent check(s); exit status "
              f"{result.exit_status}.")

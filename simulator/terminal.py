@@ -38,14 +38,14 @@ def shorten(text: str, width: int) -> str:
 
 
 
-def plain_table(head: tuple, rows: list[tuple]) -> str:
-    """Rows under a header and a rule, each column as wide as its widest cell: the first two
+def plain_table(head: tuple, rows: list[tuple], *, left: int = 2) -> str:
+    """Rows under a header and a rule, each column as wide as its widest cell: the first ``left``
     columns (an id and a name) left-aligned, the numbers right-aligned."""
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = "  ".join
 
     def fmt(row):
-        return line(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        return line(str(c).ljust(w) if i < left else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     return "\n".join([fmt(head), line("-" * w for w in widths)] + [fmt(r) for r in rows])
 
