@@ -38,20 +38,56 @@ ROUNDING = 0.001
 CONSISTENT, IMPLIES, INCONSISTENT, NOT_APPLICABLE = "consistent", "implies", "inconsistent", "not applicable"
 
 
+#: A phrase of a check: a key of ``[<lang>.audit]`` in ``simulator/labels.toml`` and its fields
+#: (ids and numbers written with English marks; :meth:`Check.said` swaps them for the language's).
+Phrase = tuple[str, dict]
+
+
+def _say(phrases: tuple[Phrase, ...], lang: str) -> str:
+    """The phrases in ``lang``, one after the other."""
+    from .output import labels, number_marks
+
+    words = labels(lang)
+    marks = number_marks(words)
+    groups = words["audit"]["groups"]
+    out = []
+    for key, fields in phrases:
+        filled = {k: (groups.get(v, v) if k == "group" else str(v).translate(marks)) for k, v in fields.items()}
+        out.append(words["audit"][key].format(**filled))
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class Check:
-    """One identity tested on the registry's thresholds."""
+    """One identity tested on the registry's thresholds: its name and message as phrases, said in
+    English in ``name`` and ``message`` (and in results.json) and in any language by :meth:`said`."""
 
-    name: str
+    title: Phrase
     identity: str
     targets: tuple[str, ...]
     status: str
-    message: str
+    phrases: tuple[Phrase, ...]
     values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return _say((self.title,), "en")
+
+    @property
+    def message(self) -> str:
+        return _say(self.phrases, "en")
+
+    def said(self, lang: str) -> tuple[str, str]:
+        """(name, message) in ``lang``."""
+        return _say((self.title,), lang), _say(self.phrases, lang)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "identity": self.identity, "targets": list(self.targets), "status": self.status,
                 "message": self.message, "values": {k: float(v) for k, v in self.values.items()}}
+
+
+def _check(title: Phrase, identity: str, ids: tuple[str, ...], status: str, *phrases: Phrase, values=None) -> Check:
+    return Check(title, identity, tuple(ids), status, tuple(phrases), dict(values or {}))
 
 
 @dataclass(frozen=True)
@@ -115,66 +151,67 @@ def _pct(x: float) -> str:
 
 
 def _product(r: _Registry) -> Check:
-    name, identity = "GRDP = per capita × population", "GRDP (bn VND) = GRDP per capita (m VND) × population / 1,000"
+    title, identity = ("product_name", {}), "GRDP (bn VND) = GRDP per capita (m VND) × population / 1,000"
     grdp, pc, pop = r.find("grdp_current_bn_vnd"), r.find("grdp_per_capita_mvnd"), r.find("population_persons")
     if not (grdp and pc and pop):
-        return Check(name, identity, (), NOT_APPLICABLE, "needs GRDP, GRDP per capita and population level targets")
+        return _check(title, identity, (), NOT_APPLICABLE, ("product_na", {}))
     implied = r.floor(pc) * r.floor(pop) / 1e3
     gap = implied / r.floor(grdp) - 1
     tol = r.tolerance(grdp, pc, pop)
     values = {"grdp": r.floor(grdp), "per_capita_times_population": implied, "gap": gap, "tolerance": tol}
     ids = (grdp.id, pc.id, pop.id)
+    numbers = {"implied": _fmt(implied), "grdp": _fmt(r.floor(grdp)), "gap": f"{gap:+.2%}", "tol": f"{tol:.1%}"}
     if abs(gap) <= tol:
-        return Check(name, identity, ids, CONSISTENT, f"{_fmt(r.floor(pc))} × {_fmt(r.floor(pop))} / 1,000 = "
-                     f"{_fmt(implied)} against {_fmt(r.floor(grdp))} ({gap:+.2%}, within {tol:.1%})", values)
-    binding = grdp.id if gap < 0 else f"{pc.id} with {pop.id}"
-    return Check(name, identity, ids, INCONSISTENT, f"{pc.id} × {pop.id} gives {_fmt(implied)} against {grdp.id}'s "
-                 f"{_fmt(r.floor(grdp))} ({gap:+.2%}, beyond {tol:.1%}): {binding} is the stricter", values)
+        return _check(title, identity, ids, CONSISTENT,
+                      ("product_ok", {"pc": _fmt(r.floor(pc)), "pop": _fmt(r.floor(pop)), **numbers}), values=values)
+    key = "product_bad_grdp" if gap < 0 else "product_bad_pair"
+    return _check(title, identity, ids, INCONSISTENT,
+                  (key, {"pc_id": pc.id, "pop_id": pop.id, "grdp_id": grdp.id, **numbers}), values=values)
 
 
 def _investment(r: _Registry) -> Check:
-    name, identity = "investment = share × GRDP", "investment (bn VND) = investment share × GRDP (bn VND)"
+    title, identity = ("investment_name", {}), "investment (bn VND) = investment share × GRDP (bn VND)"
     inv, share, grdp = r.find("investment_current_bn_vnd"), r.find("investment_share"), r.find("grdp_current_bn_vnd")
     if not (inv and share and grdp):
-        return Check(name, identity, (), NOT_APPLICABLE, "needs investment level and share targets and a GRDP target")
+        return _check(title, identity, (), NOT_APPLICABLE, ("investment_na", {}))
     implied = r.floor(inv) / r.floor(grdp)
     floor = r.floor(share)
     tol = r.inputs.target_options.tolerance(share.id) if share.approx else 0.0
     values = {"implied_share": implied, "share_floor": floor, "tolerance": tol}
     ids = (inv.id, grdp.id, share.id)
-    text = f"{_fmt(r.floor(inv))} / {_fmt(r.floor(grdp))} = {_pct(implied)}"
+    numbers = {"inv": _fmt(r.floor(inv)), "grdp": _fmt(r.floor(grdp)), "implied": _pct(implied), "share_id": share.id,
+               "floor": _pct(floor)}
     if implied >= floor:
-        return Check(name, identity, ids, CONSISTENT, f"{text}, at or above {share.id}'s {_pct(floor)}", values)
+        return _check(title, identity, ids, CONSISTENT, ("investment_ok", numbers), values=values)
     if implied >= floor * (1 - tol):
-        return Check(name, identity, ids, CONSISTENT, f"{text}: below {share.id}'s {_pct(floor)}, within its 'about' "
-                     f"band (>= {_pct(floor * (1 - tol))})", values)
-    return Check(name, identity, ids, INCONSISTENT,
-                 f"meeting {inv.id} and {grdp.id} exactly gives {text} < {share.id}'s strict {_pct(floor)}: the share "
-                 f"needs investment of {_fmt(floor * r.floor(grdp))} or an \"about\" tolerance on {share.id}", values)
+        return _check(title, identity, ids, CONSISTENT,
+                      ("investment_band", {**numbers, "band": _pct(floor * (1 - tol))}), values=values)
+    return _check(title, identity, ids, INCONSISTENT,
+                  ("investment_bad", {**numbers, "inv_id": inv.id, "grdp_id": grdp.id,
+                                      "needed": _fmt(floor * r.floor(grdp))}), values=values)
 
 
 def _productivity(r: _Registry) -> Check:
-    name, identity = "GRDP = productivity × employment", "GRDP (bn VND) = productivity (m VND/worker) × employed / 1,000"
+    title, identity = ("productivity_name", {}), "GRDP (bn VND) = productivity (m VND/worker) × employed / 1,000"
     grdp, prod, emp = r.find("grdp_current_bn_vnd"), r.find("labour_productivity_current_mvnd"), r.find("employed_persons")
     if not (grdp and prod and emp):
-        return Check(name, identity, (), NOT_APPLICABLE, "needs GRDP, productivity and employment level targets")
+        return _check(title, identity, (), NOT_APPLICABLE, ("productivity_na", {}))
     most_workers = r.floor(grdp) * 1e3 / r.floor(prod)
     values = {"employment_floor": r.floor(emp), "employment_at_grdp_and_productivity_floors": most_workers,
               "productivity_at_grdp_and_employment_floors": r.floor(grdp) * 1e3 / r.floor(emp)}
     ids = (grdp.id, prod.id, emp.id)
+    named = {"grdp_id": grdp.id, "prod_id": prod.id, "emp_id": emp.id}
     if r.floor(emp) <= most_workers:
-        return Check(name, identity, ids, IMPLIES,
-                     f"at {grdp.id}'s floor, {prod.id} holds with up to {_fmt(most_workers)} workers and {emp.id} asks "
-                     f"at least {_fmt(r.floor(emp))}: with both, productivity is "
-                     f"{_fmt(values['productivity_at_grdp_and_employment_floors'])} or less, above {prod.id}'s "
-                     f"{_fmt(r.floor(prod))}", values)
-    return Check(name, identity, ids, IMPLIES,
-                 f"{prod.id} × {emp.id} = {_fmt(r.floor(prod) * r.floor(emp) / 1e3)} > {grdp.id}'s floor: meeting both "
-                 f"implies GRDP above its target", values)
+        return _check(title, identity, ids, IMPLIES, ("productivity_floor", {
+            **named, "workers": _fmt(most_workers), "emp": _fmt(r.floor(emp)),
+            "prod_at": _fmt(values["productivity_at_grdp_and_employment_floors"]), "prod": _fmt(r.floor(prod))}),
+            values=values)
+    return _check(title, identity, ids, IMPLIES,
+                  ("productivity_above", {**named, "product": _fmt(r.floor(prod) * r.floor(emp) / 1e3)}), values=values)
 
 
 def _deflators(r: _Registry) -> Check:
-    name = "nominal = real × deflator"
+    title = ("deflators_name", {})
     identity = "(1 + nominal growth) = (1 + real growth)(1 + deflator growth), GRDP and productivity"
     cal = r.inputs.calibration
     base = {k: v.value for k, v in cal.base.items()}
@@ -191,33 +228,33 @@ def _deflators(r: _Registry) -> Check:
             ids += [level.id, growth.id]
             values[f"{level.id}_nominal_growth"], values[f"{level.id}_with_{growth.id}_deflator"] = nominal, deflator
     if not implied:
-        return Check(name, identity, (), NOT_APPLICABLE, "needs a current-price level target with a real growth target")
+        return _check(title, identity, (), NOT_APPLICABLE, ("deflators_na", {}))
     trend = float(np.expm1(cal.value("prices.deflator_growth_mean")))
     values["calibrated_deflator_trend"] = trend
-    parts = [f"{a} needs nominal growth of {_pct(n)}/yr from the base, so with {b} at its floor a deflator of {_pct(d)}/yr"
-             for a, b, n, d in implied]
-    text = "; ".join(parts) + f" (calibrated trend {_pct(trend)}/yr)"
+    phrases = [("deflators_next" if i else "deflators_part",
+                {"level_id": a, "growth_id": b, "nominal": _pct(n), "deflator": _pct(d)})
+               for i, (a, b, n, d) in enumerate(implied)]
+    phrases.append(("deflators_trend", {"trend": _pct(trend)}))
     if len(implied) == 2 and abs(implied[0][3] - implied[1][3]) > 0.005:
-        text += f": the targets assume deflators {_pct(abs(implied[0][3] - implied[1][3]))}/yr apart"
-    return Check(name, identity, tuple(ids), IMPLIES, text, values)
+        phrases.append(("deflators_apart", {"apart": _pct(abs(implied[0][3] - implied[1][3]))}))
+    return _check(title, identity, tuple(ids), IMPLIES, *phrases, values=values)
 
 
 def _growth_triangle(r: _Registry) -> Check:
-    name, identity = "GRDP growth = productivity growth × employment growth", "(1 + g_Y) = (1 + g_Y/E)(1 + g_E)"
+    title, identity = ("triangle_name", {}), "(1 + g_Y) = (1 + g_Y/E)(1 + g_E)"
     g_y, g_p, emp = r.growth("grdp_real_bn_vnd"), r.growth("labour_productivity_real_mvnd"), r.find("employed_persons")
     if not (g_y and g_p and emp):
-        return Check(name, identity, (), NOT_APPLICABLE, "needs real GRDP growth, real productivity growth and employment targets")
+        return _check(title, identity, (), NOT_APPLICABLE, ("triangle_na", {}))
     e0 = r.inputs.calibration.base["employed_persons"].value
     g_e = (r.floor(emp) / e0) ** (1 / r.years) - 1
     needed = (1 + r.floor(g_p)) * (1 + g_e) - 1
     values = {"employment_growth_for_target": g_e, "real_growth_needed": needed, "real_growth_floor": r.floor(g_y)}
     ids = (g_y.id, g_p.id, emp.id)
+    numbers = {"gp_id": g_p.id, "gp": _pct(r.floor(g_p)), "ge": _pct(g_e), "emp_id": emp.id, "needed": _pct(needed),
+               "gy_id": g_y.id, "gy": _pct(r.floor(g_y))}
     if needed <= r.floor(g_y) + 1e-12:
-        return Check(name, identity, ids, CONSISTENT, f"{g_p.id} at {_pct(r.floor(g_p))}/yr with employment growing "
-                     f"{_pct(g_e)}/yr to {emp.id} needs real growth of {_pct(needed)}/yr, within {g_y.id}", values)
-    return Check(name, identity, ids, IMPLIES, f"{g_p.id} above {_pct(r.floor(g_p))}/yr and employment growing "
-                 f"{_pct(g_e)}/yr to {emp.id} need real growth of {_pct(needed)}/yr: more than {g_y.id}'s "
-                 f"{_pct(r.floor(g_y))}", values)
+        return _check(title, identity, ids, CONSISTENT, ("triangle_ok", numbers), values=values)
+    return _check(title, identity, ids, IMPLIES, ("triangle_more", numbers), values=values)
 
 
 def _level_and_growth(r: _Registry) -> list[Check]:
@@ -236,28 +273,28 @@ def _level_and_growth(r: _Registry) -> list[Check]:
         tol_l = r.inputs.target_options.tolerance(level.id) if level.approx else 0.0
         implied = [start * (1 + r.floor(growth) * (1 + sign * tol_g)) ** r.years for sign in (-1, 1)]
         stated = [r.floor(level) * (1 - tol_l - ROUNDING), r.floor(level) * (1 + tol_l + ROUNDING)]
-        name = f"level and growth of {level.metric}"
+        title = ("level_growth_name", {"metric": level.metric})
         identity = f"level = base × (1 + growth)^{r.years}"
         values = {"base": start, "level_from_growth": from_growth, "growth_for_level": needed, "gap": gap,
                   "levels_from_growth_band_low": implied[0], "levels_from_growth_band_high": implied[1]}
-        text = (f"from the base {_fmt(start)}, {growth.id}'s {_pct(r.floor(growth))}/yr gives {_fmt(from_growth)} "
-                f"against {level.id}'s {_fmt(r.floor(level))}, which needs {_pct(needed)}/yr")
+        phrases = [("level_growth", {"start": _fmt(start), "growth_id": growth.id, "growth": _pct(r.floor(growth)),
+                                     "from_growth": _fmt(from_growth), "level_id": level.id, "level": _fmt(r.floor(level)),
+                                     "needed": _pct(needed)})]
         if abs(gap) <= ROUNDING:
             status = CONSISTENT
         elif implied[0] <= stated[1] and stated[0] <= implied[1]:
             status = CONSISTENT
-            text += (f" ({gap:+.1%}): the two meet only within their 'about' bands (growth band gives "
-                     f"{_fmt(implied[0])}–{_fmt(implied[1])})")
+            phrases.append(("level_growth_bands", {"gap": f"{gap:+.1%}", "low": _fmt(implied[0]), "high": _fmt(implied[1])}))
         else:
             status = INCONSISTENT
-            text += f" ({gap:+.1%}): the base or the aggregate of one of them differs"
-        checks.append(Check(name, identity, (level.id, growth.id), status, text, values))
+            phrases.append(("level_growth_bad", {"gap": f"{gap:+.1%}"}))
+        checks.append(_check(title, identity, (level.id, growth.id), status, *phrases, values=values))
     return checks
 
 
 def _composition(r: _Registry, group: str, members: tuple[str, ...]) -> Check:
     """Linear feasibility of the share targets of one composition (shares ≥ 0 summing to 1)."""
-    name = f"{group} structure sums to 100 %"
+    title = ("composition_name", {"group": group})
     identity = " + ".join(members) + " = 1"
     index = {m: i for i, m in enumerate(members)}
     combos = {"share_industry_construction": ("share_industry", "share_construction")}
@@ -271,7 +308,7 @@ def _composition(r: _Registry, group: str, members: tuple[str, ...]) -> Check:
         low, high = r.bounds(t)
         rows.append((t, [index[p] for p in parts], low, high))
     if not rows:
-        return Check(name, identity, (), NOT_APPLICABLE, f"no share targets of the {group} structure")
+        return _check(title, identity, (), NOT_APPLICABLE, ("composition_na", {"group": group}))
     a_ub, b_ub = [], []
     for _, cols, low, high in rows:
         coef = np.zeros(len(members))
@@ -286,9 +323,9 @@ def _composition(r: _Registry, group: str, members: tuple[str, ...]) -> Check:
     floors = sum(low for _, cols, low, _ in rows if np.isfinite(low) and len(cols) == 1)
     values = {"sum_of_single_floors": floors}
     if res.status == 0:
-        example = ", ".join(f"{m} {_pct(x)}" for m, x in zip(members, res.x))
-        return Check(name, identity, ids, CONSISTENT, f"the bounds can hold together, e.g. {example}", values)
-    return Check(name, identity, ids, INCONSISTENT, "no shares summing to 100 % meet all of these bounds", values)
+        example = "; ".join(f"{m} {_pct(x)}" for m, x in zip(members, res.x))  # "; ": a comma is a decimal mark in vi
+        return _check(title, identity, ids, CONSISTENT, ("composition_ok", {"example": example}), values=values)
+    return _check(title, identity, ids, INCONSISTENT, ("composition_bad", {}), values=values)
 
 
 def audit(inputs: Inputs) -> Audit:

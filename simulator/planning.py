@@ -422,6 +422,8 @@ def _audit_parser(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
     add_outside_option(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--lang", choices=("en", "vi"), default="en",
+                   help="language of the table and the findings (simulator/labels.toml); the JSON stays in English")
     add_output_options(p)
 
 
@@ -436,12 +438,14 @@ def _audit(args) -> int:
     folder = output_folder(args, Path("out") / f"audit_{inputs.name}")
     result = audit(inputs)
     payload = result.to_dict()
-    rows = [(c.status, c.name, ", ".join(c.targets)) for c in result.checks]
-    text = plain_table(("status", "check", "targets"), rows, left=3) + "\n\n" + "\n".join(
-        f"- {c.name} [{c.status}]: {c.message}" for c in result.checks)
-    text += (f"\n\n{sum(c.status == 'inconsistent' for c in result.checks)} inconsistent check(s); exit status "
-             f"{result.exit_status}.")
-    args.lang = "en"
+    words, _, _ = _words(args.lang)
+    w, statuses = words["audit"], words["report"]["statuses"]
+    said = [(c, *c.said(args.lang)) for c in result.checks]
+    rows = [(statuses.get(c.status, c.status), name, ", ".join(c.targets)) for c, name, _ in said]
+    text = plain_table((w["head_status"], w["head_check"], w["head_targets"]), rows, left=3) + "\n\n" + "\n".join(
+        f"- {name} [{statuses.get(c.status, c.status)}]: {message}" for c, name, message in said)
+    text += "\n\n" + w["summary"].format(n=sum(c.status == "inconsistent" for c in result.checks),
+                                          status=result.exit_status)
     emit(args, payload, text, {"audit.json": json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
                                 "audit.csv": pd.DataFrame([c.to_dict() for c in result.checks]).drop(columns="values")
                                 .to_csv(index=False)}, folder)

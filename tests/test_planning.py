@@ -1,6 +1,7 @@
 """compare, solve and audit: paired differences, closed-form solutions, identities of the targets."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -255,6 +256,29 @@ def test_audit_cli_exit_status_and_json(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["exit_status"] == 1 and payload["inconsistent"] >= 1
     assert {"name", "identity", "targets", "status", "message", "values"} <= set(payload["checks"][0])
+
+
+def test_audit_speaks_vietnamese_with_the_same_findings(capsys):
+    """--lang vi words the statuses, the checks and the findings (decimal comma, thousands point);
+    the numbers are the English ones, and the JSON stays in English."""
+    from simulator.output import labels
+
+    assert main(["audit", str(BASE), "--no-write"]) == 1
+    en = capsys.readouterr().out
+    assert main(["audit", str(BASE), "--no-write", "--lang", "vi"]) == 1
+    vi = capsys.readouterr().out
+    assert "mức và tăng trưởng của exports_musd [không nhất quán]" in vi and "1 kiểm tra không nhất quán; mã thoát 1." in vi
+    assert "717.025 so với 717.000 (+0,00%" in vi and "717,025 against 717,000 (+0.00%" in en
+    for english in ("against", "needs", "consistent", "structure sums", "exit status"):
+        assert english not in vi, english
+    words = labels("vi")["audit"]
+    assert set(words) == set(labels("en")["audit"])
+    for key, text in labels("en")["audit"].items():  # the same fields in both languages
+        if isinstance(text, str):
+            assert sorted(re.findall(r"{(\w+)}", text)) == sorted(re.findall(r"{(\w+)}", words[key])), key
+    assert main(["audit", str(BASE), "--no-write", "--lang", "vi", "--format", "json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert any(c["message"].startswith("from the base 5,508") for c in payload["checks"])
 
 
 def test_solve_all_on_two_workers_gives_the_same_table(capsys):

@@ -345,14 +345,9 @@ def discovery(s: SensitivityResult | None, w: Words) -> Section:
 
 def audit(result_audit, w: Words) -> Section:
     statuses = w.r["statuses"]
-    if w.lang == "vi":
-        head = (w["status"], w["check"], w["targets_col"], w["values"])
-        rows = tuple((statuses.get(c.status, c.status), c.identity, ", ".join(c.targets),
-                      "; ".join(f"{k} = {w.value(v)}" for k, v in c.values.items())) for c in result_audit.checks)
-    else:
-        head = (w["status"], w["check"], w["targets_col"], w["message"])
-        rows = tuple((statuses.get(c.status, c.status), c.name, ", ".join(c.targets), c.message)
-                     for c in result_audit.checks)
+    head = (w["status"], w["check"], w["targets_col"], w["message"])
+    rows = tuple((statuses.get(c.status, c.status), *c.said(w.lang)[:1], ", ".join(c.targets), c.said(w.lang)[1])
+                 for c in result_audit.checks)
     inconsistent = sum(c.status == "inconsistent" for c in result_audit.checks)
     return Section("audit", w["audit_title"], (Paragraph(w["audit_lead"].format(n=len(result_audit.checks),
                                                                                  inconsistent=inconsistent)),
