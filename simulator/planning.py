@@ -171,6 +171,10 @@ def _signed(x: float) -> str:
 
 def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") -> str:
     """P(hit) per variant and ΔP against the baseline with its 95 % interval; '~' = inside the noise."""
+    from .metrics import SERIES
+    from .output import group_name
+    from .units import UNITS_VI
+
     words, w, marks = _words(lang)
     diffs = comparison.differences()
     variants = comparison.names
@@ -200,14 +204,17 @@ def render_comparison(comparison, names: dict[str, str], *, lang: str = "en") ->
         wide = series.pivot(index="metric", columns="variant", values="median")[list(variants)]
         units = dict(zip(series["metric"], series["unit"]))
         out.append("\n" + w["medians_title"].format(year=int(series["year"].iloc[0])))
-        rows = [(m, units[m]) + tuple(_number(wide.loc[m, v]).translate(marks) for v in variants) for m in wide.index]
+        def series_name(m: str) -> tuple[str, str]:  # Vietnamese names and units in vi, the ids in en
+            return (shorten(SERIES[m].vi, 44), UNITS_VI.get(units[m], units[m])) if lang == "vi" else (m, units[m])
+
+        rows = [series_name(m) + tuple(_number(wide.loc[m, v]).translate(marks) for v in variants) for m in wide.index]
         out.append(plain_table((w["series"], words["unit"]) + variants, rows))
     groups = comparison.groups_frame()
     p_all = groups.pivot(index="group", columns="variant", values="p_all")[list(variants)]
     out.append("\n" + w["p_all_title"])
     out.append(plain_table((words["group"], "") + variants,
-                           [(g, "") + tuple(f"{p_all.loc[g, v]:.4f}".translate(marks) for v in variants)
-                            for g in p_all.index]))
+                           [(group_name(comparison.results[0], g, lang), "")
+                            + tuple(f"{p_all.loc[g, v]:.4f}".translate(marks) for v in variants) for g in p_all.index]))
     return "\n".join(out)
 
 

@@ -319,6 +319,9 @@ def test_planning_tables_are_worded_in_vietnamese(capsys):
     assert text.startswith("So sánh 2 phương án, 600 lần mô phỏng") and "hạng" in text and "Trung vị năm 2030" in text
     assert "0,001" in text or "0,000" in text
     assert "; +" in text and "Comparison" not in text and "rank" not in text
+    # the medians by the series' Vietnamese names and units, the groups by their names
+    assert "Dân số trung bình" in text and "triệu đồng/người/tháng" in text and "population_persons" not in text
+    assert "tất cả chỉ tiêu mô hình hóa" in text and "kinh tế" in text and "all_modelled" not in text
     assert main(["solve", str(BASE), "--target", "1c", "--lever", "investment_share", "--paths", "600", "--no-write",
                  "--lang", "vi"]) == 0
     text = capsys.readouterr().out
