@@ -472,20 +472,20 @@ def _update_parser(sub) -> None:
 def _update(args) -> int:
     import pandas as pd
 
-    from .metrics import CATALOGUE
+    from .metrics import SERIES
     from .nowcast import MAX_RELATIVE_MISS, culprit, load_observations
     from .units import report_unit
     from .pool import default_workers
     from .runner import Variant, run_variants
 
     inputs = _inputs(args.scenario, args)
-    observed = load_observations(args.observed, years=inputs.years)
+    observed = load_observations(args.observed, years=inputs.years, satellites=inputs.satellites is not None)
     folder = output_folder(args, Path("out") / f"update_{inputs.name}")
 
     def refuse(found: tuple | None, miss: float) -> None:
         values, gap = found or (observed, miss)
         values = sorted(values, key=lambda o: o.line)
-        shown = " and ".join(f"{o.metric} {o.year} = {o.value:g} {CATALOGUE[o.metric].unit}" for o in values)
+        shown = " and ".join(f"{o.metric} {o.year} = {o.value:g} {SERIES[o.metric].unit}" for o in values)
         which = (shown if len(values) == 1 else f"{shown} together" if len(values) == 2
                  else "the published values together")
         lines = ", ".join(str(o.line) for o in values)
@@ -517,7 +517,7 @@ def _update(args) -> int:
     rows = [(t["id"], shorten(names.get(t["id"], t["id"]), 44)) + tuple(x.translate(marks) for x in (
              f"{t['p_hit_before']:.3f}", f"{t['p_hit_after']:.3f}", f"{t['p_hit_after'] - t['p_hit_before']:+.3f}",
              f"{t['p_hit_after_ci95'][0]:.3f}–{t['p_hit_after_ci95'][1]:.3f}")) for t in targets]
-    shown = {o: report_unit(CATALOGUE[o.metric].unit) for o in observed}  # shares and rates in percent
+    shown = {o: report_unit(SERIES[o.metric].unit) for o in observed}  # shares and rates in percent
     used = "; ".join(f"{o.metric} {o.year} = {format(o.value * shown[o][1], '.6g').translate(marks)} {shown[o][0]} "
                      f"({o.source})" for o in observed)
     text = (w["update_title"].format(scenario=inputs.name, paths=f"{inputs.paths:,}".translate(marks), n=len(observed),

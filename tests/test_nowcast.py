@@ -27,7 +27,7 @@ def _write(tmp_path, rows: str) -> Path:
 
 def _update(tmp_path, rows: str, paths=8000):
     inputs = simulator.resolve(simulator.load_scenario(BASE, paths=paths))
-    observed = load_observations(_write(tmp_path, rows), years=inputs.years)
+    observed = load_observations(_write(tmp_path, rows), years=inputs.years, satellites=True)
     return run_variants([Variant(inputs), Variant(inputs, observed=observed, name="updated")], keep_paths=True)
 
 
@@ -140,6 +140,34 @@ def test_an_observations_file_that_is_not_utf8_is_refused_in_one_line(tmp_path):
         load_observations(path, years=np.arange(2025, 2031))
     with pytest.raises(InputError, match="folder"):
         load_observations(tmp_path, years=np.arange(2025, 2031))
+
+
+def test_satellite_series_are_conditioned_too(tmp_path):
+    """A published poverty rate and life expectancy for 2026: every path shows them (the year's
+    satellite shocks and their trends' parameters move, and the core's where the satellite reads
+    it), and the 2030 targets built on them move the way the values say (poverty already low: 15
+    likelier; life expectancy below its path: 12a less likely)."""
+    run = _update(tmp_path, "2026,poverty_rate,4.5,%,a survey\n2026,life_expectancy_years,74.9,years,a yearbook\n",
+                  paths=3000)
+    before, after = run.results
+    np.testing.assert_allclose(after.full_paths["poverty_rate"][:, 1], 0.045, rtol=1e-9)
+    np.testing.assert_allclose(after.full_paths["life_expectancy_years"][:, 1], 74.9, rtol=1e-9)
+    assert after.provenance["observed_largest_relative_miss"] < 1e-2
+    b, a = ({t.id: t.p_hit for t in r.targets} for r in run.results)
+    assert a["15-level"] > b["15-level"] + 0.1 and a["12a"] < b["12a"] - 0.05
+    # poverty falls with real income growth in the model (its own shock is small beside it): a low
+    # published rate is evidence of a good year, and the core's shocks move with it
+    assert np.median(after.full_paths["grdp_real_growth"][:, 1]) > np.median(before.full_paths["grdp_real_growth"][:, 1])
+
+
+def test_counts_and_satellites_without_their_models_are_refused(tmp_path):
+    path = _write(tmp_path, "2026,patent_applications_and_grants_count,40,count,x\n")
+    with pytest.raises(InputError, match="drawn as a count") as info:
+        load_observations(path, years=np.arange(2025, 2031), satellites=True)
+    assert info.value.key == "line 2"
+    path = _write(tmp_path, "2026,poverty_rate,4.5,%,x\n")
+    with pytest.raises(InputError, match="runs no satellite models"):
+        load_observations(path, years=np.arange(2025, 2031))
 
 
 def test_published_values_in_the_statistics_office_units(tmp_path):
