@@ -280,6 +280,31 @@ def _observed(inputs, drawn: Draws, levers, observations) -> np.ndarray:
     return np.stack([series[o.metric][:, o.year - base_year] for o in observations])  # (m, paths)
 
 
+#: Paths on which :func:`_felt` tries each normal.
+PROBE_PATHS = 4
+
+
+def _felt(inputs, drawn: Draws, levers, these, index: int, layout: _Layout) -> np.ndarray:
+    """Which of the year's normals z the observed values rest on at all, (size,) bool.
+
+    A normal set to NaN on a few paths turns every value computed from it into NaN (the
+    equations propagate NaN through every operation, their caps included), so the others have an
+    exactly zero column in W: their finite differences, which would take a model evaluation each
+    on every path (half of the core's shocks for a growth rate, most of the satellites' for one
+    satellite series), are not computed. W and so every number are the same."""
+    few = np.arange(min(PROBE_PATHS, drawn.n_paths))
+    drawn_few, levers_few = drawn.take(few), levers.for_paths(0, few.size)
+    with np.errstate(all="ignore"):
+        undefined = np.isnan(_observed(inputs, drawn_few, levers_few, these))
+        felt = np.empty(layout.size, dtype=bool)
+        for j in range(layout.size):
+            poison = np.zeros((layout.size, 1))
+            poison[j] = np.nan
+            after = _observed(inputs, layout.moved(drawn_few, index, poison), levers_few, these)
+            felt[j] = bool(np.any(np.isnan(after) & ~undefined))
+    return felt
+
+
 def _with_disaster(drawn: Draws, year_index: int, disaster: np.ndarray) -> Draws:
     """Draws whose year has a disaster exactly on the ``disaster`` paths (the engine's test is
     uniform < probability: 0 passes it wherever the probability is positive, 1 never does)."""
@@ -366,8 +391,8 @@ def condition(inputs, drawn: Draws, levers, observations: tuple[Observation, ...
         sigma = layout.sigma(correlation)
         target = np.array([o.value for o in these])[:, None]
         now = _observed(inputs, drawn, levers, these)
-        jac = np.empty((len(these), layout.size, drawn.n_paths))  # W, per path
-        for j in range(layout.size):
+        jac = np.zeros((len(these), layout.size, drawn.n_paths))  # W, per path
+        for j in np.flatnonzero(_felt(inputs, drawn, levers, these, index, layout)):
             bump = np.zeros((layout.size, 1))
             bump[j] = STEP
             jac[:, j] = (_observed(inputs, layout.moved(drawn, index, bump), levers, these) - now) / STEP

@@ -160,6 +160,30 @@ def test_satellite_series_are_conditioned_too(tmp_path):
     assert np.median(after.full_paths["grdp_real_growth"][:, 1]) > np.median(before.full_paths["grdp_real_growth"][:, 1])
 
 
+@pytest.mark.parametrize("metric, value", [("grdp_real_growth", 0.081), ("budget_revenue_bn_vnd", 30000.0),
+                                           ("share_agri", 0.2), ("population_persons", 3.24e6),
+                                           ("poverty_rate", 0.045), ("hdi_index", 0.79)])
+def test_the_normals_a_value_rests_on_are_all_found(metric, value):
+    """The NaN probe (:func:`simulator.nowcast._felt`) finds every normal whose finite difference
+    moves the value on any of 512 paths, so skipping the others leaves W as it was."""
+    from simulator.draws import chunks, draw
+    from simulator.nowcast import STEP, Observation, _felt, _layout, _observed
+
+    inputs = simulator.resolve(simulator.load_scenario(BASE, paths=512))
+    drawn = draw(inputs.contract, chunks(512, inputs.contract.block_size, 512)[0])
+    levers = inputs.levers.for_paths(0, 512)
+    these = (Observation(2026, metric, value, "test", 1),)
+    layout = _layout(inputs, drawn, these)
+    felt = _felt(inputs, drawn, levers, these, 0, layout)
+    now = _observed(inputs, drawn, levers, these)
+    for j in range(layout.size):
+        bump = np.zeros((layout.size, 1))
+        bump[j] = STEP
+        moved = np.any(_observed(inputs, layout.moved(drawn, 0, bump), levers, these) != now)
+        assert felt[j] or not moved, j
+    assert 0 < felt.sum() < layout.size  # some are skipped, some are not
+
+
 def test_counts_and_satellites_without_their_models_are_refused(tmp_path):
     path = _write(tmp_path, "2026,patent_applications_and_grants_count,40,count,x\n")
     with pytest.raises(InputError, match="drawn as a count") as info:
