@@ -107,6 +107,8 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
         calibration = calibration.with_values(parameters=scenario.parameter_overrides(), base=dict(scenario.base),
                                               origin=origin)
     satellites = _satellites(scenario, calibration)
+    if satellites is not None:
+        _check_hdi_anchor(scenario, calibration, satellites)
     simulated = set(SERIES) if satellites is not None else set(CATALOGUE)
     if satellites is None:
         _require_satellites(scenario)
@@ -192,6 +194,42 @@ def _satellites(scenario: Scenario, calibration: Calibration) -> SatelliteCalibr
         satellites = satellites.with_values(parameters=scenario.satellite_parameter_overrides(),
                                             base=dict(scenario.satellite_base), origin=scenario.origin_of)
     return satellites
+
+
+def _check_hdi_anchor(scenario: Scenario, calibration: Calibration, satellites: SatelliteCalibration) -> None:
+    """The HDI is the official base-year value moved by the formula's ratio to its base-year value
+    (simulator.satellites.engine): a base year with a dimension at its UNDP floor (life expectancy
+    20 years, no schooling, GNI per capita of 100 PPP $) makes that ratio 0/0. Refused with the
+    value at fault, at the estimates (a GRDP typed in trillions for billions, say)."""
+    from .satellites.equations import UNDP_GOALPOSTS, gni_per_capita_ppp
+
+    core = {name: v.value for name, v in calibration.base.items()}
+    sat = {name: v.value for name, v in satellites.base.items()}
+    gni = float(gni_per_capita_ppp(grdp_per_capita_mvnd=core["grdp_current_bn_vnd"] * 1e3 / core["population_persons"],
+                                   deflator_ratio=1.0, gni_to_grdp_ratio=satellites.value("hdi.gni_to_grdp_ratio"),
+                                   ppp_vnd_per_dollar=satellites.value("hdi.ppp_vnd_per_dollar")))
+    g = UNDP_GOALPOSTS
+    floors = [("base.life_expectancy_years", sat["life_expectancy_years"], g.life_expectancy_years[0], "years", False),
+              ("base.mean_years_schooling", sat["mean_years_schooling"], g.mean_years_schooling[0], "years", False),
+              ("base.expected_years_schooling", sat["expected_years_schooling"], g.expected_years_schooling[0], "years",
+               False),
+              ("base.grdp_current_bn_vnd", gni, g.gni_per_capita_ppp[0], "PPP $ of GNI per capita", True)]
+    for key, value, floor, unit, core_value in floors:
+        if value <= floor:
+            name = key.split(".", 1)[1]
+            if core_value:
+                where = scenario.origin_of(key) if name in scenario.base else calibration.path
+            elif name in scenario.satellite_base:  # the scenario's key, as the user wrote it
+                key = f"satellite_base.{name}"
+                where = scenario.origin_of(key)
+            else:
+                where = satellites.path
+            what = (f"{key} = {core['grdp_current_bn_vnd']:g} bn VND gives a base-year GNI per capita of "
+                    f"{value:.4g} PPP $ (with base.population_persons, hdi.gni_to_grdp_ratio and hdi.ppp_vnd_per_dollar)"
+                    if core_value else f"{key} = {value:g} {unit}")
+            raise InputError(f"{what}: at or below the HDI's floor of {floor:g} {unit}, the HDI's base-year formula "
+                             "would be 0 and the official index could not be carried forward; check the value and "
+                             "its unit", file=where, key=key)
 
 
 def _contract(scenario: Scenario, calibration: Calibration, satellites: SatelliteCalibration | None, priors: PriorSet,

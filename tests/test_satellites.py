@@ -179,3 +179,21 @@ def test_every_satellite_entry_cites_a_source_or_is_an_assumption():
         assert entry.source.strip()
         if not entry.assumption:  # a number without the flag must point at data or a paper
             assert any(k in entry.source for k in ("satellite_observations.csv", "doi:", "http", "derived")), entry.name
+
+
+def test_a_base_year_at_an_hdi_floor_is_refused_not_turned_into_nan(capsys):
+    """GRDP typed as 0.5 bn VND puts base-year GNI per capita below the HDI's 100 PPP $ floor: the
+    base-year formula would be 0 and the carried-forward index 0/0 (a NaN HDI on every path,
+    found by the slow fuzz). Refused at load, naming the value; a path whose drawn parameters alone
+    reach a floor gets an undefined HDI (a miss), silently."""
+    from conftest import assert_cli_fails
+
+    base = str(Path(__file__).resolve().parents[1] / "scenarios" / "base.toml")
+    assert_cli_fails(capsys, [base, "--paths", "100", "--no-write", "--set", "base.grdp_current_bn_vnd=0.5"],
+                     "--set", "base.grdp_current_bn_vnd = 0.5 bn VND", "HDI's floor of 100 PPP $")
+    assert_cli_fails(capsys, [base, "--paths", "100", "--no-write", "--set", "satellite_base.mean_years_schooling=0"],
+                     "satellite_base.mean_years_schooling", "HDI's floor of 0 years")
+    formula = eq.hdi(life_expectancy_years=np.array([70.0, 70.0]), mean_years_schooling=np.array([9.0, 0.0]),
+                     expected_years_schooling=np.array([12.0, 12.0]), gni_per_capita_ppp=np.array([9000.0, 9000.0]),
+                     education_mean="geometric")
+    assert formula[0] > 0 and formula[1] == 0.0

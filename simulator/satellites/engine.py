@@ -181,7 +181,11 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
             formula_base = formula
         out["hdi_formula_index"][t] = formula
         # the official level of the base year, moved by the formula's change on the modelled inputs
-        out["hdi_index"][t] = np.minimum(b["hdi_official_index"] * formula / formula_base, 1.0)
+        # undefined (NaN, a miss) on a path whose drawn parameters put a base-year dimension at its
+        # floor; the inputs are refused when the estimates do (simulator.inputs._check_hdi_anchor)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(formula_base > 0, formula / formula_base, np.nan)
+        out["hdi_index"][t] = np.minimum(b["hdi_official_index"] * ratio, 1.0)
         for j, m in enumerate(STOCKS_PER_10K):
             out[m][t] = eq.per_10k(stocks[j], population[t])
         for j, m in enumerate(LOGIT_TRENDS):
