@@ -33,7 +33,11 @@ MAX_TOML_DEPTH = 32
 
 
 def resolve(path: str | Path, *, what: str = "file", key: str | None = None, file: str | Path | None = None) -> Path:
-    """``path`` made absolute with symbolic links resolved; a link loop is an InputError."""
+    """``path`` made absolute with symbolic links resolved; a link loop or a NUL character (no
+    file name holds one) is an InputError."""
+    if "\x00" in str(path):
+        raise InputError(f"the {what} path {str(path)!r} holds a NUL character, which no file name can",
+                         file=file or "argument", key=key)
     try:
         return Path(path).resolve()
     except (RuntimeError, OSError) as exc:  # RuntimeError: 'Symlink loop' before Python 3.13

@@ -22,6 +22,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from .entry import signals_deferred
 from .errors import InputError
 
 _AT_FDCWD = -100
@@ -198,21 +199,25 @@ def write_folder(directory: Path, files: dict[str, bytes], *, force: bool,
     check_target(directory, force=force, known=known, what=what)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = parent / f".{directory.name}.tmp-{token}"
-    try:
-        os.mkdir(tmp)
-    except OSError as exc:
-        raise InputError(f"cannot write in the output's parent folder: {_reason(exc)}", file=parent) from None
-    try:
+    # Ctrl-C and SIGTERM wait for the set to be in place and the temporary folder gone: a signal
+    # between its creation and the cleanup, or one that cut the cleanup short, left it behind
+    # (the slow kill test saw one in about a hundred handled signals)
+    with signals_deferred():
         try:
-            _write_files(tmp, files)
+            os.mkdir(tmp)
         except OSError as exc:
-            raise InputError(f"cannot write the results: {_reason(exc)}", file=directory) from None
+            raise InputError(f"cannot write in the output's parent folder: {_reason(exc)}", file=parent) from None
         try:
-            _put_in_place(tmp, directory, token)
-        except OSError as exc:
-            raise InputError(f"cannot put the results in place: {_reason(exc)}", file=directory) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the new files (on failure) or the old ones (after a swap)
+            try:
+                _write_files(tmp, files)
+            except OSError as exc:
+                raise InputError(f"cannot write the results: {_reason(exc)}", file=directory) from None
+            try:
+                _put_in_place(tmp, directory, token)
+            except OSError as exc:
+                raise InputError(f"cannot put the results in place: {_reason(exc)}", file=directory) from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the new files (on failure) or the old ones (after a swap)
     return [directory / name for name in files]
 
 

@@ -370,3 +370,13 @@ def test_run_messages_follow_lang(capsys):
     assert "Simulated in" not in out and "Outside view" not in out
     assert main(["scenarios/base.toml", *SMALL]) == 0
     assert re.search(r"^Simulated in \d+\.\d\d s\.$", capsys.readouterr().out, flags=re.M)
+
+
+def test_a_nul_character_in_a_path_is_an_input_error(capsys, write_scenario):
+    """extends = "\\x00" (the slow fuzz) had raised ValueError('embedded null byte') from the path
+    library: now one line naming the file and key."""
+    from conftest import assert_cli_fails
+
+    path = write_scenario("", name="nul.toml")
+    path.write_text('extends = "base\\u0000.toml"\n', encoding="utf-8")
+    assert_cli_fails(capsys, [str(path), "--no-write"], "nul.toml", "extends", "NUL character")

@@ -197,3 +197,21 @@ def test_a_base_year_at_an_hdi_floor_is_refused_not_turned_into_nan(capsys):
                      expected_years_schooling=np.array([12.0, 12.0]), gni_per_capita_ppp=np.array([9000.0, 9000.0]),
                      education_mean="geometric")
     assert formula[0] > 0 and formula[1] == 0.0
+
+
+def test_a_satellite_base_value_with_an_error_is_drawn_per_path(project):
+    """A trend's or a stock's base value given with a standard error is drawn per path (it had
+    raised 'inhomogeneous shape', found by the slow fuzz): the base-year share varies across
+    paths around its value, and the run completes."""
+    import tomllib
+
+    path = project / "calibration" / "satellites.toml"
+    text = path.read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    assert "se" not in raw["base"]["digital_economy_share"]
+    value = raw["base"]["digital_economy_share"]["value"]
+    text = text.replace("[base.digital_economy_share]\n", "[base.digital_economy_share]\nse = 0.02\n", 1)
+    path.write_text(text, encoding="utf-8")
+    result = simulator.run(project / "scenarios" / "base.toml", paths=2000, keep_paths=True)
+    base_year = result.full_paths["digital_economy_share"][:, 0]
+    assert base_year.std() > 0.005 and abs(base_year.mean() - value) < 0.005

@@ -134,15 +134,16 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     mys = np.full(n, b["mean_years_schooling"])
     eys = np.full(n, b["expected_years_schooling"])
     # indicators of one kind move together: rows of one array, in SHOCKS order (contiguous shocks)
-    stocks = np.array([b[m] for m in STOCKS_PER_10K])[:, None] * population[0] / 1e4
+    # base values as rows (k, 1), or (k, paths) where a base value with an error is drawn per path
+    stocks = _rows(b, STOCKS_PER_10K) * population[0] / 1e4
     stock_growth, stock_sd = (_rows(p, [f"stocks.{m}_{x}" for m in STOCKS_PER_10K]) for x in ("growth", "sd"))
-    base_logits = logit(np.array([b[m] for m in LOGIT_TRENDS]))[:, None]
+    base_logits = logit(_rows(b, LOGIT_TRENDS))
     logits = np.broadcast_to(base_logits, (len(LOGIT_TRENDS), n))
     trend_drift, trend_sd = (_rows(p, [f"trends.{m}_{x}" for m in LOGIT_TRENDS]) for x in ("drift", "sd"))
-    shares = np.broadcast_to(expit(base_logits), logits.shape)  # the same on every path in the base year
+    shares = np.broadcast_to(expit(base_logits), logits.shape)
     publications = np.full(n, b["intl_scientific_publications_count"])
-    school_weights = np.array([b[f"{level}_count"] for level in SCHOOL_LEVELS])
-    school_weights = school_weights / school_weights.sum()
+    school_weights = _rows(b, [f"{level}_count" for level in SCHOOL_LEVELS])
+    school_weights = school_weights / school_weights.sum(axis=0)
     out["patent_applications_and_grants_count"][0] = b["patent_applications_and_grants_count"]
     out["social_housing_completed_dwellings"][0] = b["social_housing_completed_dwellings"]
     drawn = counts(count_means(cal, p, horizon), draws.count_gamma, draws.count_noise,
