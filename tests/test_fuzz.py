@@ -40,8 +40,13 @@ PATHS = "200"
 # ---------------------------------------------------------------- TOML writing
 
 
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes, and DEL escaped too (JSON leaves it, TOML forbids it raw)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(key: str) -> str:
-    return json.dumps(str(key), ensure_ascii=False)
+    return _string(str(key))
 
 
 def _value(value) -> str:
@@ -58,7 +63,7 @@ def _value(value) -> str:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
