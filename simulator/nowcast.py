@@ -191,23 +191,24 @@ def show_published(series: dict[str, np.ndarray], observations: tuple[Observatio
         series[o.metric][:, o.year - base_year] = o.value
 
 
+def _rested_on(observations) -> set[str]:
+    """Every input the observed series rest on (:func:`simulator.provenance.inputs_of`)."""
+    return set().union(*(inputs_of(o.metric) for o in observations))
+
+
 def _parameters_of(inputs, observations) -> list[int]:
     """Rows of the drawn primitives the observed series rest on that are conditioned too: the
     levels, drifts and trends (what one year's value says most about). Shock scales and
     persistences enter the year's value multiplied by a shock, which would make the constraint
     far from linear; they keep their draws."""
-    names = set()
-    for o in observations:
-        names |= inputs_of(o.metric)
+    names = _rested_on(observations)
     return [row for row, name in enumerate(inputs.contract.parameters)
             if name in names and not _is_scale(name) and "disaster" not in name]
 
 
 def _satellite_parameters_of(inputs, observations) -> list[int]:
     """The same for the satellites' drawn primitives (``sat.<name>`` in the dependency graph)."""
-    names = set()
-    for o in observations:
-        names |= inputs_of(o.metric)
+    names = _rested_on(observations)
     return [row for row, name in enumerate(inputs.contract.satellite_parameters)
             if f"sat.{name}" in names and not _is_scale(name)]
 
