@@ -17,11 +17,18 @@ model equation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtr, ndtri
+
+
+#: A pivot of the correlation's Cholesky factor at or below this is zero (a shock that is a linear
+#: combination of earlier ones); rounding leaves about 1e-16 there.
+SEMIDEFINITE_TOLERANCE = 1e-12
 
 
 class Stream(IntEnum):
@@ -155,14 +162,54 @@ def generator(seed: int, block: int, stream: Stream) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(block, int(stream)))))
 
 
-def correlation_factor(correlation) -> np.ndarray:
-    """A matrix F with F·Fᵀ = correlation, from the eigen-decomposition.
+@lru_cache(maxsize=8)
+def _factor(correlation: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    k = len(correlation)
+    factor = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i + 1):
+            rest = float(correlation[i][j])
+            for m in range(j):  # Python floats, one order of operations: the same bits on every machine
+                rest -= factor[i][m] * factor[j][m]
+            if i == j:
+                if rest < -SEMIDEFINITE_TOLERANCE:
+                    raise ValueError(f"correlation matrix not positive semi-definite at row {i} (pivot {rest:.3g})")
+                factor[i][i] = math.sqrt(rest) if rest > SEMIDEFINITE_TOLERANCE else 0.0
+            elif factor[j][j] > 0.0:
+                factor[i][j] = rest / factor[j][j]
+    out = np.array(factor, dtype=float)
+    out.setflags(write=False)
+    return out
 
-    Works for a positive semi-definite matrix that is singular (where Cholesky fails); eigenvalues
-    within rounding of zero are set to zero. The caller has checked semi-definiteness.
+
+def correlation_factor(correlation) -> np.ndarray:
+    """The lower-triangular L with L·Lᵀ = correlation (Cholesky–Banachiewicz), read only.
+
+    Unique for a positive definite matrix, so a seed gives the same shocks on every machine: an
+    eigen-decomposition (used before) picks any basis of a repeated eigenvalue, and with the 14
+    uncorrelated shocks of the base calibration (eigenvalue 1 fourteen times) the basis followed
+    the CPU's BLAS kernel, and with it every drawn path (P(1c) 0.0342 against 0.03465 on 20,000
+    paths, OPENBLAS_CORETYPE SkylakeX against Zen). Computed in Python floats in a fixed order. A
+    singular positive semi-definite matrix (a shock that is a combination of earlier ones) gets a
+    zero pivot, and that column stays zero; the caller has checked semi-definiteness.
     """
-    values, vectors = np.linalg.eigh(np.asarray(correlation, dtype=float))
-    return vectors * np.sqrt(np.clip(values, 0.0, None))
+    return _factor(tuple(tuple(float(x) for x in row) for row in np.asarray(correlation, dtype=float)))
+
+
+def correlate(factor: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """factor · eps over the first axis (eps (k, ...) independent standard normals): each row
+    summed term by term in column order with numpy's elementwise operations, not a BLAS product,
+    whose summation order depends on the CPU. An uncorrelated shock (a unit row) is its own normal."""
+    out = np.empty(factor.shape[:1] + eps.shape[1:])
+    for i, row in enumerate(factor):
+        used = np.flatnonzero(row)
+        if used.size == 0:
+            out[i] = 0.0
+            continue
+        np.multiply(eps[used[0]], row[used[0]], out=out[i])
+        for j in used[1:]:
+            out[i] += row[j] * eps[j]
+    return out
 
 
 def chunks(n_paths: int, block_size: int, chunk_size: int) -> list[list[tuple[int, int]]]:
@@ -185,7 +232,7 @@ def _block(contract: RandomContract, block: int, n: int, out: dict[str, np.ndarr
         out["parameters"][:, at] = normals(Stream.PARAMETERS, (len(contract.parameters),))
     k = len(contract.correlation)
     eps = generator(seed, block, Stream.SHOCKS).standard_normal((k, h * size))
-    z = (correlation_factor(contract.correlation) @ eps).reshape(k, h, size)
+    z = correlate(correlation_factor(contract.correlation), eps).reshape(k, h, size)
     if contract.student_t_df > 0:
         # a multivariate Student-t: each path-year vector divided by sqrt(W/ν), W ~ χ²(ν), and
         # rescaled by sqrt((ν − 2)/ν) so that every shock keeps unit variance

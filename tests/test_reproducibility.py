@@ -1,6 +1,7 @@
 """Same seed, same numbers, whatever the chunking; different seeds, different numbers."""
 
 import json
+from pathlib import Path
 
 from simulator.cli import main
 
@@ -61,3 +62,48 @@ def test_keyword_lever_equals_the_set_override():
     assert by_keyword["targets"] == by_set["targets"]
     with pytest.raises(TypeError, match="investment_shar"):
         simulator.run("scenarios/base.toml", investment_shar=0.4)
+
+
+def test_the_same_numbers_whichever_blas_kernel_the_cpu_picks(tmp_path):
+    """OpenBLAS picks its kernels by CPU; the shocks' correlation factor used to be an
+    eigen-decomposition, whose basis of the repeated eigenvalue 1 (the uncorrelated shocks)
+    followed the kernel (AVX-512 against AVX2), and with it every path. Two kernels must agree."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    import pytest
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("OpenBLAS core types are named for x86-64")
+    flags = Path("/proc/cpuinfo").read_text(encoding="utf-8") if Path("/proc/cpuinfo").exists() else ""
+    # SkylakeX (AVX-512) is the kernel whose eigenvectors differed from the AVX2 ones; a CPU
+    # without AVX-512 cannot run it, and compares two kernels it can run
+    cores = ("Haswell", "SkylakeX") if " avx512f" in flags else ("Sandybridge", "Haswell")
+    outputs = []
+    for core in cores:
+        out = tmp_path / core
+        subprocess.run([sys.executable, "-m", "simulator", "scenarios/base.toml", "--paths", "3000", "--out", str(out),
+                        "--quiet"], check=True, capture_output=True, env={**os.environ, "OPENBLAS_CORETYPE": core})
+        outputs.append(_numbers(out / "results.json"))
+    assert outputs[0] == outputs[1]
+
+
+def test_correlation_factor_is_lower_triangular_and_reproduces_the_matrix():
+    """Cholesky by hand on a 3 × 3 case; an uncorrelated shock keeps its own normal; a shock that is
+    a combination of others (singular matrix) gets a zero pivot; the BLAS-free product equals @."""
+    import numpy as np
+
+    from simulator.draws import correlate, correlation_factor
+
+    c = np.array([[1.0, 0.6, 0.0], [0.6, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    factor = correlation_factor(c)
+    np.testing.assert_allclose(factor, [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], atol=1e-15)
+    singular = correlation_factor([[1.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(singular, [[1.0, 0.0], [1.0, 0.0]])
+    eps = np.random.default_rng(3).standard_normal((3, 5, 7))
+    z = correlate(factor, eps)
+    np.testing.assert_array_equal(z[2], eps[2])
+    np.testing.assert_array_equal(z[0], eps[0])
+    np.testing.assert_allclose(z, np.einsum("ij,j...->i...", factor, eps), rtol=0, atol=1e-15)

@@ -166,8 +166,15 @@ def test_the_tornado_and_the_sobol_indices_rank_a_dominant_lever_first(base_inpu
     top = result.tornado.bars[k][0]
     assert top.factor == "lever.investment_share"
     assert top.swing > 10 * top.swing_se and top.p_high > top.p_low
-    assert result.sobol.top("4-level", "hit", 1)[0][0].name == "lever.investment_share"
-    assert result.sobol.top("4-level", "value", 1)[0][0].name == "lever.investment_share"
+    # Sobol's total indices count interactions: the historical investment share (the base year's
+    # share and the capital it implies) moves 4-level with the lever, and at 64 samples their
+    # intervals overlap (total index of P(hit) 0.78 [0.43, 1.10] against 0.80 [0.47, 1.46]), so
+    # which of the two comes first is not a finding; the two together far above the rest is
+    for quantity in ("hit", "value"):
+        top = result.sobol.top("4-level", quantity, 3)
+        assert {f.name for f, _ in top[:2]} == {"lever.investment_share", "production.investment_share_mean"}
+        row = 2 * k + (quantity == "hit")
+        assert result.sobol.estimate.total[row][top[2][1]] < 0.2 * result.sobol.estimate.total[row][top[1][1]]
     # the lever is an uncertainty here, so the inputs explain most of the variance of 4-level's value
     assert result.sobol.splits[k][0].share > 0.5
     payload = json.loads(json.dumps(result.to_dict()))

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..draws import correlation_factor, truncated_normal
+from ..draws import correlate, correlation_factor, truncated_normal
 from ..model import demography, labour, production
 from ..outside_view import (Reference, VarianceComponents, effective_spells, load_reference, summed_levels,
                             variance_components)
@@ -239,7 +239,7 @@ def simulate_growth(fit: GrowthFit, engine: EngineInputs, *, n: int, horizon: in
                                      + p["labour.employment_ratio_growth_mean"], human_capital_growth=human_growth)
     k = len(GROWTH_SHOCKS) if other_shocks else 1
     eps = rng.standard_normal((k, horizon, r, n))
-    z = np.einsum("ij,j...->i...", correlation_factor(engine.correlation[:k, :k]), eps)
+    z = correlate(correlation_factor(engine.correlation[:k, :k]), eps)
     if engine.student_t_df > 2:
         chi2 = rng.chisquare(engine.student_t_df, (horizon, r, n))
         z = z * np.sqrt((engine.student_t_df - 2.0) / chi2)
