@@ -1,5 +1,6 @@
 """Tidy data: validation errors name file and line; source choice; aggregation by hand."""
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,76 @@ def test_source_choice_does_not_depend_on_row_order():
     shuffled = choose_sources(obs.rows.sample(frac=1.0, random_state=1), config)
     cols = ["region", "year", "indicator", "value", "source"]
     assert shuffled.selected[cols].reset_index(drop=True).equals(obs.selected[cols].reset_index(drop=True))
+
+
+def test_panel_script_reruns_without_the_staging_file(tmp_path, monkeypatch):
+    """make_panel_observations.py: with the shared files alone, the rows once copied from the
+    staging file (gone) are carried over from the current panel file; the others are rebuilt."""
+    import importlib.util
+    import shutil
+
+    script = REPO / "calibration" / "data" / "make_panel_observations.py"
+    spec = importlib.util.spec_from_file_location("make_panel_observations", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shutil.copy(REPO / "calibration" / "data" / "panel_observations.csv", tmp_path / "panel_observations.csv")
+    monkeypatch.setattr(module, "HERE", tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    columns = ",".join(module.COLUMNS)
+    (shared / "observations-panel.csv").write_text(
+        columns + "\nan_giang,2015,grdp_constant_2010,50000,bn_vnd,constant_2010,https://example.org/a,2016-05 table\n",
+        encoding="utf-8")
+    (shared / "outside-view.csv").write_text(
+        "region,indicator,year_or_period,value,unit,source_date,quote,source_url\n", encoding="utf-8")
+    carried = module.carried_staging_rows(REPO / "calibration" / "data" / "panel_observations.csv")
+    assert carried and all(r["note"].endswith("copied from " + module.STAGING_SOURCE) for r in carried)
+    assert module.main(["script", str(shared)]) == 0
+    with (tmp_path / "panel_observations.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(carried) + 1
+    assert [r for r in rows if r["region"] == "an_giang" and r["year"] == "2015"][0]["value"] == "50000"
+    assert module.main(["script"]) == 2  # the shared folder is required: no machine-specific default
+
+
+def test_check_tells_an_optimisers_tolerance_from_a_changed_estimate(tmp_path, capsys):
+    """A maximum-likelihood estimate one rounding step off on another CPU (0.0005861 against
+    0.000586 seen on AVX-512 against AVX2) is the same estimate; a value moved by more than 0.1 %
+    or a changed text (a new sample) is a stale file, named with its key."""
+    from simulator.estimation.writer import SAME_ESTIMATE_RTOL, differences
+
+    text = (REPO / "calibration" / "parameters.toml").read_text(encoding="utf-8")
+    assert differences(text, text) == ([], 0.0)
+    key = "[parameters.production.trend_growth]\nvalue = "
+    start = text.index(key) + len(key)
+    end = text.index("\n", start)
+    value = float(text[start:end])
+
+    def with_value(v):
+        return text[:start] + repr(v) + text[end:]
+
+    changed, largest = differences(with_value(value * (1 + SAME_ESTIMATE_RTOL / 4)), text)
+    assert changed == [] and 0 < largest < SAME_ESTIMATE_RTOL
+    changed, _ = differences(with_value(value * (1 + 3 * SAME_ESTIMATE_RTOL)), text)
+    assert changed == ["parameters.production.trend_growth.value"]
+    changed, _ = differences(text.replace("observations)", "observations.)", 1), text)
+    assert len(changed) == 1 and changed[0].endswith(".sample")
+    changed, _ = differences(with_value(float("inf")), text)
+    assert changed == ["parameters.production.trend_growth.value"]
+
+    folder = tmp_path / "calibration"
+    for name in ("calibrate.toml", "priors.toml", "data/observations.csv"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes((REPO / "calibration" / name).read_bytes())
+    assert main(["calibrate", str(folder / "calibrate.toml")]) == 0
+    target = folder / "parameters.toml"
+    fresh = target.read_text(encoding="utf-8")
+    start = fresh.index(key) + len(key)
+    end = fresh.index("\n", start)
+    capsys.readouterr()
+    target.write_text(fresh[:start] + repr(float(fresh[start:end]) * 1.0002) + fresh[end:], encoding="utf-8")
+    assert main(["calibrate", str(folder / "calibrate.toml"), "--check"]) == 0
+    assert "the optimiser's tolerance" in capsys.readouterr().out
+    target.write_text(fresh[:start] + repr(float(fresh[start:end]) * 1.01) + fresh[end:], encoding="utf-8")
+    assert main(["calibrate", str(folder / "calibrate.toml"), "--check"]) == 1
+    assert "first at parameters.production.trend_growth.value" in capsys.readouterr().out

@@ -27,15 +27,27 @@ def _calibrate_parser(sub) -> None:
 def _calibrate(args) -> int:
     from ..output import write_set
     from .pipeline import calibrate
+    from .writer import differences
 
     out = calibrate(args.config, allow_outside=args.allow_outside)
     files = [(out.parameters_path, out.text)] + ([(out.report_path, out.report)] if args.report else [])
     if args.check:
-        stale = [path for path, text in files if not path.is_file() or path.read_text(encoding="utf-8") != text]
-        for path in stale:
-            print(f"{path} would change")
+        stale, close = [], 0.0
+        for number, (path, text) in enumerate(files):
+            old = path.read_text(encoding="utf-8") if path.is_file() else None
+            if number == 0 and old is not None:  # the calibration file: numbers within the optimiser's tolerance
+                changed, largest = differences(old, text)
+                close = max(close, largest)
+                if changed:
+                    stale.append(f"{path} would change (first at {changed[0]}; {len(changed)} in all)")
+            elif old != text:
+                stale.append(f"{path} would change")
+        for line in stale:
+            print(line)
         if not stale:
-            print("calibration is up to date: " + ", ".join(str(p) for p, _ in files))
+            print("calibration is up to date: " + ", ".join(str(p) for p, _ in files)
+                  + (f" (numbers within {close:.1e} of the estimates on this machine: the optimiser's tolerance)"
+                     if close else ""))
         return 1 if stale else 0
     write_set(files)  # the calibration file and its report change together or not at all
     run = out.run
