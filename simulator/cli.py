@@ -214,6 +214,19 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
+def _glued_overrides(argv: list[str]) -> list[str]:
+    """``--set -x=1`` as ``--set=-x=1``: argparse reads a value that starts with '-' as an option
+    and stops with "expected one argument"; glued, the override itself is checked, and its error
+    names --set and the key as every other bad override does."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if i and argv[i - 1] == "--set" and out[-1] == "--set" and arg.startswith("-") and "=" in arg:
+            out[-1] = f"--set={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from .terminal import safe_streams
 
@@ -224,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         if close and not argv[0].endswith(".toml") and not os.path.lexists(argv[0]):  # a misspelt command
             return _fail(f"error: unknown command '{argv[0]}'; did you mean '{close[0]}'? (see 'simulate --help')", 2)
         argv = ["run"] + argv  # `simulate FILE` is `simulate run FILE`
+    argv = _glued_overrides(argv)
     previous = _on_sigterm()
     try:
         parser = build_parser()

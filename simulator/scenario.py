@@ -395,7 +395,7 @@ def _validate(data: dict, origin: dict, source_file: str, *, ignore_missing: boo
             return None
         # In a union (a number or a list) the most specific complaint has the longest location.
         first = max(errors, key=lambda e: len(e["loc"]))
-        loc = tuple(str(p) for p in first["loc"] if not _is_type_tag(str(p)))
+        loc = _keys_of(first["loc"], data)
         key = ".".join(loc)
         file = _origin_of(loc, origin) or source_file
         message = first["msg"].removeprefix("Value error, ")
@@ -413,12 +413,20 @@ def _validate(data: dict, origin: dict, source_file: str, *, ignore_missing: boo
         raise InputError(message, file=file, key=key) from None
 
 
-def _is_type_tag(part: str) -> bool:
-    """Pydantic puts the tried type of a union into the error location ('constrained-float',
-    'list[...]'); scenario keys never contain these characters."""
-    if "-" in part and any(ch.isdigit() for ch in part):  # a target id such as '5-pci', not a tag
-        return False
-    return any(c in part for c in "[]-") or part in {"float", "int", "str", "bool", "list", "none"}
+def _keys_of(loc: tuple, data: dict) -> tuple[str, ...]:
+    """The keys of an error location: pydantic puts the tried type of a union into it
+    ('constrained-float', 'list[...]'); a part is a key (or a list index) only where the merged
+    data holds it, so a misspelt key that looks like a tag ('-', 'a-b') is still named."""
+    keys, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            continue  # a type tag (or a key the model added: it has no value in the data)
+        keys.append(str(part))
+    return tuple(keys)
 
 
 def _origin_of(loc: tuple[str, ...], origin: dict) -> str | None:
