@@ -101,10 +101,10 @@ def load_observations(path: str | Path, *, years: np.ndarray, satellites: bool =
     path = Path(path)
     data = read_bytes(path, what="CSV of published values")
     text = decode_utf8(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, file=path, what="CSV of published values")
-    with io.StringIO(text, newline="") as fh:
-        reader = csv.DictReader(fh)
+    with io.StringIO(_without_comments(text), newline="") as fh:
+        reader = csv.reader(fh)
+        header = next((r for r in reader if r), [])  # the header may follow comment or blank lines
         need = ["year", "metric", "value", "unit", "source"]
-        header = reader.fieldnames or []
         missing = [c for c in need if c not in header]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}, found "
@@ -113,10 +113,16 @@ def load_observations(path: str | Path, *, years: np.ndarray, satellites: bool =
         if twice:
             raise InputError(f"the header names {', '.join(twice)} twice", file=path)
         out, seen = [], set()
-        for line, row in enumerate(reader, start=2):
+        end = reader.line_num
+        for fields in reader:
+            line, end = end + 1, reader.line_num  # the row's first line in the file, comments counted
+            if not fields:  # a blank or comment line
+                continue
             where = f"line {line}"
-            if None in row:
-                raise InputError(f"more fields than the header's {len(reader.fieldnames)}", file=path, key=where)
+            if len(fields) > len(header):
+                raise InputError(f"more fields than the header's {len(header)}", file=path, key=where)
+            row = dict(zip(header, fields))
+            row.update((c, None) for c in header[len(fields):])
             metric = (row["metric"] or "").strip()
             if metric in COUNT_SERIES:
                 raise InputError(f"'{metric}' is drawn as a count (gamma–Poisson), which the conditioning cannot "
@@ -153,6 +159,18 @@ def load_observations(path: str | Path, *, years: np.ndarray, satellites: bool =
     if not out:
         raise InputError("no observations", file=path)
     return tuple(sorted(out, key=lambda o: (o.year, o.metric)))
+
+
+def _without_comments(text: str) -> str:
+    """The CSV text with each comment line (first non-blank character '#', outside a quoted
+    field) left empty, so that the reader skips it and line numbers stay the file's own."""
+    lines, quoted = [], False
+    for line in text.splitlines(keepends=True):
+        comment = not quoted and line.lstrip().startswith("#")
+        lines.append("\n" if comment else line)
+        if not comment and line.count('"') % 2:  # an odd count of quotes opens or closes a field
+            quoted = not quoted
+    return "".join(lines)
 
 
 def culprit(inputs, observations: tuple[Observation, ...], *, paths: int = 256

@@ -253,3 +253,18 @@ def test_a_header_with_a_column_twice_or_missing_is_named(tmp_path):
     path.write_text("Year;Metric\n", encoding="utf-8")
     with pytest.raises(InputError, match="found Year;Metric"):
         load_observations(path, years=np.arange(2025, 2031))
+
+
+def test_comment_lines_are_skipped_and_lines_keep_the_files_numbers(tmp_path):
+    """'#' lines (before the header too) and blank lines are skipped; an error names the row's first
+    line in the file, and a '#' inside a quoted field is data, not a comment."""
+    path = tmp_path / "observed.csv"
+    path.write_text("# hypothetical values\n\nyear,metric,value,unit,source\n# growth first\n"
+                    "2026,grdp_real_growth,8.1,%/yr,\"a release\n# of May\"\n"
+                    "  # revenue next\n2026,share_agri,150,%,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="strictly between 0 and 1") as info:
+        load_observations(path, years=np.arange(2025, 2031))
+    assert info.value.key == "line 8"
+    path.write_text(path.read_text(encoding="utf-8").replace("2026,share_agri,150,%,x\n", ""), encoding="utf-8")
+    (observed,) = load_observations(path, years=np.arange(2025, 2031))
+    assert (observed.line, observed.value, observed.source) == (5, pytest.approx(0.081), "a release\n# of May")
