@@ -28,9 +28,9 @@ from .terminal import fit_table
 def write_set(files: Sequence[tuple[Path, str | bytes]]) -> list[Path]:
     """Write several files (text as UTF-8, or bytes) as one set: every file goes to a temporary
     file beside its destination first, flushed to disk, and only when all are written are they
-    renamed into place, with Ctrl-C and SIGTERM held back meanwhile. A failure while writing (a
-    full disk, no permission) leaves every old file as it was and no temporary file behind. Each
-    file is readable as any new file is (0666 less the umask; the temporary is created private).
+    renamed into place, with Ctrl-C and SIGTERM held back from the first temporary file to the
+    cleanup. A failure while writing (a full disk, no permission) leaves every old file as it was
+    and no temporary file behind. Each file is readable as any new file is (0666 less the umask; the temporary is created private).
 
     Raises
     ------
@@ -42,34 +42,36 @@ def write_set(files: Sequence[tuple[Path, str | bytes]]) -> list[Path]:
     staged: list[tuple[str, Path]] = []
     umask = os.umask(0)
     os.umask(umask)
-    try:
-        for path, data in files:
-            path = Path(path)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            except OSError as exc:
-                raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
-            staged.append((tmp, path))
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, 0o666 & ~umask)
-            except OSError as exc:
-                raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
-        with signals_deferred():
+    # Ctrl-C and SIGTERM wait from the first temporary file to the cleanup: a signal between a
+    # temporary's creation and its note in ``staged``, or one inside the cleanup, left it behind
+    with signals_deferred():
+        try:
+            for path, data in files:
+                path = Path(path)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                except OSError as exc:
+                    raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
+                staged.append((tmp, path))
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    os.chmod(tmp, 0o666 & ~umask)
+                except OSError as exc:
+                    raise InputError(f"cannot write the file: {exc.strerror or exc}", file=path) from None
             for number, (tmp, path) in enumerate(staged):
                 try:
                     os.replace(tmp, path)
                 except OSError as exc:
                     raise InputError(f"cannot put the file in place: {exc.strerror or exc}", file=path) from None
                 staged[number] = ("", path)
-    finally:
-        for tmp, _ in staged:
-            if tmp:
-                Path(tmp).unlink(missing_ok=True)
+        finally:
+            for tmp, _ in staged:
+                if tmp:
+                    Path(tmp).unlink(missing_ok=True)
     return [Path(path) for path, _ in files]
 
 

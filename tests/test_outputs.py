@@ -330,3 +330,25 @@ def test_a_report_replaces_its_whole_folder_and_nothing_else(capsys, tmp_path):
     (out / "my_notes.md").write_text("mine\n", encoding="utf-8")  # Markdown, but not the report's
     assert_cli_fails(capsys, ["report", "scenarios/base.toml", *_HUGE, "--out", str(out), "--force"], "my_notes.md")
     assert (out / "my_notes.md").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_write_set_finishes_the_set_before_a_ctrl_c_acts(tmp_path, monkeypatch):
+    """A Ctrl-C that arrives while the temporary files are written waits for the set to be in
+    place and no temporary left, then acts (KeyboardInterrupt)."""
+    import signal
+
+    from simulator import output
+
+    new = [(tmp_path / "a.csv", "a\n"), (tmp_path / "b.md", "b\n")]
+    real_mkstemp = output.tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        created = real_mkstemp(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # between the temporary's creation and its note
+        return created
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(KeyboardInterrupt):
+        write_set(new)
+    assert [path.read_text(encoding="utf-8") for path, _ in new] == ["a\n", "b\n"]
+    assert _listing(tmp_path) == ["a.csv", "b.md"]
