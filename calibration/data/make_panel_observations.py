@@ -1,12 +1,15 @@
 """Write panel_observations.csv from the shared source files (run once; kept for provenance).
 
-    python calibration/data/make_panel_observations.py [SHARED_SOURCES_DIR] [STAGING_CSV]
+    python calibration/data/make_panel_observations.py SHARED_SOURCES_DIR [STAGING_CSV]
 
 Copies rows, never computes a value: the 63-province GRDP back-series (grdp_constant_2010) and
 the growth targets and outcomes of past plans, from
 
 * ``observations-panel.csv`` and ``outside-view.csv`` (the shared ``sources/`` folder),
-* ``outside_view_new.csv`` (issue 12's staging research).
+* ``outside_view_new.csv`` (issue 12's staging research). That file was not kept; without
+  STAGING_CSV the rows once copied from it are carried over from the current
+  ``panel_observations.csv`` (their note ends with its name), so the script can be rerun when the
+  shared files change.
 
 What changes on the way: the schema (calibration/data/README.md: a period becomes its last year
 plus a span in the indicator name, e.g. 2016–2020 → year 2020, ``growth_target_min_5yr``), region
@@ -24,6 +27,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: how the notes of rows from issue 12's staging file name it
+STAGING_SOURCE = "staging issue12/outside_view_new.csv"
 COLUMNS = ("region", "year", "indicator", "value", "unit", "price_basis", "source", "note")
 
 #: outside-view.csv region names -> snake-case regions of the panel.
@@ -175,15 +180,23 @@ def from_staging(path: Path) -> list[dict]:
             continue
         out.append({"region": r["region"], "year": last, "indicator": indicator, "value": r["value"], "unit": unit,
                     "price_basis": basis, "source": r["source"],
-                    "note": _note(date, note, "staging issue12/outside_view_new.csv", extra)})
+                    "note": _note(date, note, STAGING_SOURCE, extra)})
     return out
 
 
+def carried_staging_rows(path: Path) -> list[dict]:
+    """The rows of an existing panel file that were copied from the staging file, as they stand."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh) if r["note"].endswith("copied from " + STAGING_SOURCE)]
+
+
 def main(argv: list[str]) -> int:
-    shared = Path(argv[1]) if len(argv) > 1 else Path("/work/shared/data/sources")
-    staging = Path(argv[2]) if len(argv) > 2 else Path("/work/staging/issue12/outside_view_new.csv")
-    rows = from_panel(shared / "observations-panel.csv") + from_outside_view(shared / "outside-view.csv") \
-        + from_staging(staging)
+    if len(argv) < 2:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    shared = Path(argv[1])
+    staged = from_staging(Path(argv[2])) if len(argv) > 2 else carried_staging_rows(HERE / "panel_observations.csv")
+    rows = from_panel(shared / "observations-panel.csv") + from_outside_view(shared / "outside-view.csv") + staged
     seen, unique = set(), []
     for r in rows:
         key = (r["region"], int(r["year"]), r["indicator"], r["source"])
