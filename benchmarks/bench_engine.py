@@ -283,9 +283,13 @@ def main() -> None:
     print("  paths per second, one process: " + ", ".join(f"{n:,}: {r['paths'] / r['seconds'] / 1e6:.3f} M"
                                                            for n, r in sizes.items()))
     if largest is not None:
+        # the speed-up where the serial part (imports, set-up, results: about half a second) is
+        # small beside the run: its paths/s against one process's at args.paths
+        scaling = largest["paths"] / largest["seconds"] / (one["paths"] / one["seconds"])
+        largest["speed_up_against_one_process_rate"] = scaling
         print(f"  {largest['paths']:,} paths on {cores} workers: {largest['seconds']:.1f} s "
-              f"({largest['paths'] / largest['seconds'] / 1e6:.3f} M paths/s), peak resident set of this process "
-              f"{largest['peak_mib']:.0f} MiB")
+              f"({largest['paths'] / largest['seconds'] / 1e6:.3f} M paths/s, {scaling:.2f}× one process's rate at "
+              f"{one['paths']:,}), peak resident set of this process {largest['peak_mib']:.0f} MiB")
     loop_rate = loop["paths"] / loop["seconds"]
     print(f"  baseline, the same model one path at a time ({loop['paths']} paths): {loop_rate:,.0f} paths/s; "
           f"vectorised one process is {one['paths'] / one['seconds'] / loop_rate:,.0f}× faster")
