@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .terminal import fit_table, plain_table, shorten, terminal_width
+from .terminal import fit_table, plain_table, shorten, table_width, terminal_width
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -369,24 +369,34 @@ def render_what_it_takes(rows, names, lever, probability, bounds, paths, grid, *
         return format(x, spec).translate(marks)
 
     lo, hi = num(bounds[0], "g"), num(bounds[1], "g")
-    head = (words["id"], words["target"], w["for_p"].format(lever=lever, p=num(probability, "g")), w["p_at_low"],
-            w["p_at_high"], w["note"])
-    table = []
-    for r in rows:
-        value = {"reached": num(r["solution"], ".4g") if r["reachable"] else "", "met over the whole range": w["all_met"],
-                 "not moved by the lever": w["all_not_moved"], "prior": w["all_prior"]
-                 }.get(r["status"], w["all_unreachable"].format(low=lo, high=hi))
-        notes = []
-        if not r["moved_by_lever"] and r["status"] not in ("not moved by the lever", "prior"):
-            notes.append(w["all_not_moved"])
-        if r["status"] == "unreachable":
-            notes.append(w["all_max"].format(p=num(r["max_probability"], ".3f"), at=num(r["argmax"], ".4g")))
-        if not r["monotone"]:
-            notes.append(w["all_not_monotone"])
-        table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, num(r["p_at_low"], ".3f"),
-                      num(r["p_at_high"], ".3f"), "; ".join(notes)))
-    head, table, kept = fit_table(head, table, width=width,
-                                  steps=(("shorten", 1, 16), ("shorten", 5, 20), ("drop", 5), ("shorten", 1, 10)))
+
+    def cells(compact: bool) -> tuple[tuple, list[tuple]]:
+        # compact: the answer column in short words (the lever and its range are in the title),
+        # for a terminal too narrow for the full ones once names are cut and notes left out
+        say = {k: w[k + "_short" if compact else k] for k in ("for_p", "all_met", "all_not_moved", "all_prior",
+                                                              "all_unreachable")}
+        head = (words["id"], words["target"], say["for_p"].format(lever=lever, p=num(probability, "g")),
+                w["p_at_low"], w["p_at_high"], w["note"])
+        table = []
+        for r in rows:
+            value = {"reached": num(r["solution"], ".4g") if r["reachable"] else "",
+                     "met over the whole range": say["all_met"], "not moved by the lever": say["all_not_moved"],
+                     "prior": say["all_prior"]}.get(r["status"], say["all_unreachable"].format(low=lo, high=hi))
+            notes = []
+            if not r["moved_by_lever"] and r["status"] not in ("not moved by the lever", "prior"):
+                notes.append(w["all_not_moved"])
+            if r["status"] == "unreachable":
+                notes.append(w["all_max"].format(p=num(r["max_probability"], ".3f"), at=num(r["argmax"], ".4g")))
+            if not r["monotone"]:
+                notes.append(w["all_not_monotone"])
+            table.append((r["id"], shorten(names.get(r["id"], r["id"]), 44), value, num(r["p_at_low"], ".3f"),
+                          num(r["p_at_high"], ".3f"), "; ".join(notes)))
+        return head, table
+
+    steps = (("shorten", 1, 16), ("shorten", 5, 20), ("drop", 5), ("shorten", 1, 10))
+    head, table, kept = fit_table(*cells(False), width=width, steps=steps)
+    if width is not None and table_width(head, table) > width:
+        head, table, kept = fit_table(*cells(True), width=width, steps=steps)
     title = w["all_title"].format(lever=lever, low=lo, high=hi, grid=grid, paths=num(paths, ",d"))
     hidden = [] if 5 in kept else [words["hidden_columns"].format(columns=w["note"])]
 

@@ -49,8 +49,14 @@ def plain_table(head: tuple, rows: list[tuple], *, left: int = 2) -> str:
 
     return "\n".join([fmt(head), line("-" * w for w in widths)] + [fmt(r) for r in rows])
 
+
 def _total(widths: list[int]) -> int:
     return sum(widths) + SEPARATOR * (len(widths) - 1)
+
+
+def table_width(head: tuple, rows: list[tuple]) -> int:
+    """Columns :func:`plain_table` needs for these cells."""
+    return _total([max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))])
 
 
 def fit_table(head: tuple, rows: list[tuple], *, width: int | None, steps) -> tuple[tuple, list[tuple], list[int]]:

@@ -301,6 +301,15 @@ def test_what_it_takes_table_fits_the_terminal(capsys, monkeypatch):
     assert max(len(line) for line in fitted) <= 100
     assert fitted[-1].startswith("Columns left out to fit the terminal: note")
     assert any(line.startswith("14-compulsory-education ") for line in fitted)
+    assert "unreachable in [0, 0.03]" in "\n".join(fitted)
+    for lang in ("en", "vi"):  # at 80 columns the answers in short words (the range is in the title)
+        monkeypatch.setenv("COLUMNS", "80")
+        assert main(argv + ["--lang", lang]) == 0
+        narrow = capsys.readouterr().out.splitlines()
+        assert max(len(line) for line in narrow) <= 80, max(narrow, key=len)
+        assert any(line.startswith("1a ") and line.split()[-3] == ("unreachable" if lang == "en" else "đạt")
+                   for line in narrow)
+    monkeypatch.setenv("COLUMNS", "100")
     assert main(argv + ["--wide"]) == 0
     wide = capsys.readouterr().out
     assert "max P " in wide and "Columns left out" not in wide and max(len(x) for x in wide.splitlines()) > 100
