@@ -50,10 +50,24 @@ def _say(phrases: tuple[Phrase, ...], lang: str) -> str:
     words = labels(lang)
     marks = number_marks(words)
     groups = words["audit"]["groups"]
+
+    def series(metric: str) -> str:
+        # a series by its name in Vietnamese (the reader's words), by its id in English (as
+        # --targets, the registry and the JSON name it)
+        return SERIES[metric].vi if lang == "vi" and metric in SERIES else metric
+
+    def fill(key: str, value) -> str:
+        if key == "group":
+            return groups.get(value, value)
+        if key == "metric":
+            return series(value)
+        if key == "example":  # (series, share in percent) pairs
+            return "; ".join(f"{series(m)} {share.translate(marks)}" for m, share in value)
+        return str(value).translate(marks)
+
     out = []
     for key, fields in phrases:
-        filled = {k: (groups.get(v, v) if k == "group" else str(v).translate(marks)) for k, v in fields.items()}
-        out.append(words["audit"][key].format(**filled))
+        out.append(words["audit"][key].format(**{k: fill(k, v) for k, v in fields.items()}))
     return "".join(out)
 
 
@@ -323,7 +337,7 @@ def _composition(r: _Registry, group: str, members: tuple[str, ...]) -> Check:
     floors = sum(low for _, cols, low, _ in rows if np.isfinite(low) and len(cols) == 1)
     values = {"sum_of_single_floors": floors}
     if res.status == 0:
-        example = "; ".join(f"{m} {_pct(x)}" for m, x in zip(members, res.x))  # "; ": a comma is a decimal mark in vi
+        example = tuple((m, _pct(x)) for m, x in zip(members, res.x))  # said with "; ": a comma is a decimal mark in vi
         return _check(title, identity, ids, CONSISTENT, ("composition_ok", {"example": example}), values=values)
     return _check(title, identity, ids, INCONSISTENT, ("composition_bad", {}), values=values)
 

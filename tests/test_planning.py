@@ -267,7 +267,9 @@ def test_audit_speaks_vietnamese_with_the_same_findings(capsys):
     en = capsys.readouterr().out
     assert main(["audit", str(BASE), "--no-write", "--lang", "vi"]) == 1
     vi = capsys.readouterr().out
-    assert "mức và tăng trưởng của exports_musd [không nhất quán]" in vi and "1 kiểm tra không nhất quán; mã thoát 1." in vi
+    assert "mức và tăng trưởng của Kim ngạch xuất khẩu" in vi and "1 kiểm tra không nhất quán; mã thoát 1." in vi
+    assert "Tỷ trọng lao động nông, lâm, thủy sản 38,00 %" in vi  # series by their Vietnamese names
+    assert "exports_musd" in en and "emp_share_agri 38.00 %; " in en
     assert "717.025 so với 717.000 (+0,00%" in vi and "717,025 against 717,000 (+0.00%" in en
     for english in ("against", "needs", "consistent", "structure sums", "exit status"):
         assert english not in vi, english

@@ -88,7 +88,7 @@ def test_vietnamese_report_is_in_vietnamese(reports):
     assert "GRDP at current prices" not in md
     assert "0,034" in md or re.search(r"\d,\d{3}", md)  # Vietnamese decimal commas
     assert "tỷ đồng" in md
-    assert "mức và tăng trưởng của exports_musd" in md and "không nhất quán" in md  # the audit, worded in vi
+    assert "mức và tăng trưởng của Kim ngạch xuất khẩu" in md and "không nhất quán" in md  # the audit, worded in vi
     assert "level and growth of" not in md
 
 
