@@ -93,8 +93,11 @@ def test_counts_have_the_negative_binomial_mean_and_variance(mean, size):
 
 
 def test_stream_ids_are_fixed_and_distinct():
-    assert [draws.Stream.SHOCKS, draws.Stream.STUDENT_SCALE, draws.Stream.DISASTERS, draws.Stream.PARAMETERS] == [0, 1, 2, 3]
+    assert [draws.Stream.SHOCKS, draws.Stream.STUDENT_SCALE, draws.Stream.DISASTERS] == [0, 1, 2]
     assert [draws.Stream.COUNT_GAMMA, draws.Stream.COUNT_NOISE] == [10, 11]
+    assert [draws.Stream.PARAMETER, draws.Stream.SATELLITE_PARAMETER, draws.Stream.PRIOR_OWN_OF,
+            draws.Stream.PRIOR_PROBABILITY_OF] == [12, 13, 14, 15]
+    assert not {3, 5, 6, 8, 9} & {int(s) for s in draws.Stream}  # retired ids are never given again
     assert len({int(s) for s in draws.Stream}) == len(draws.Stream)
 
 
