@@ -21,7 +21,7 @@ from ..model.transforms import alr, logit
 from .aggregate import aggregate, with_aggregates
 from .config import CalibrateConfig, Source
 from .data import Observations, series
-from .estimators import (Estimate, ar1, disaster_frequency, local_trend, panel_growth, pool_sd_with_prior,
+from .estimators import (Estimate, ar1, disaster_frequency, local_trend, net_of_labour_shocks, panel_growth, pool_sd_with_prior,
                          random_walk_drift, residual_correlation, student_t_df, update_with_prior)
 
 
@@ -295,10 +295,23 @@ def _growth(b: _Builder) -> Estimate | None:
                        "dummies; log points a year")
     b.trend_source = described
     pooled = len(panel) > 1 and config_merges(b.config, panel)
-    b.entries["production.tfp_growth_sd"] = _from_estimate(
-        fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies"
-        + ("; the units' shocks are larger than the merged unit's (averaging), so this errs on the wide side." if pooled
-           else "."))
+    wide = ("; the units' shocks are larger than the merged unit's (averaging), so this errs on the wide side." if pooled
+            else ".")
+    labour = b.entries.get("labour.employment_ratio_growth_sd")
+    if labour is None or labour.value <= 0:
+        b.entries["production.tfp_growth_sd"] = _from_estimate(
+            fit.sd, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies" + wide)
+    else:
+        alpha = b.value("production.capital_share")
+        net = net_of_labour_shocks(fit.sd, labour_sd=labour.value, labour_sd_se=labour.se or 0.0, capital_share=alpha)
+        if net is None:
+            b.fail(("production.tfp_growth_sd",), f"the labour input's shocks ((1 − α)·σ_E = "
+                   f"{(1 - alpha) * labour.value:.4g}) alone reach the residual scale of real growth ({fit.sd.value:.4g})")
+        else:
+            b.entries["production.tfp_growth_sd"] = _from_estimate(
+                net, described, "Residual scale of real growth net of unit means and the COVID/rebound dummies, less "
+                "what the employment ratio's random walk (labour.employment_ratio_growth_sd) already puts into output "
+                "through E, so that the model's yearly real growth has the data's residual scale" + wide)
     b.residuals["growth_panel"] = fit.residuals
     covid = {y: e for y, e in fit.year_effects.items() if y in sample.covid_years}
     if covid:

@@ -217,6 +217,29 @@ def pool_sd_with_prior(estimate: Estimate, *, df: int, prior_sd: float, prior_df
     return Estimate(sigma, sigma / np.sqrt(2.0 * total), estimate.sample, method, estimate.results)
 
 
+def net_of_labour_shocks(growth_sd: Estimate, *, labour_sd: float, labour_sd_se: float,
+                         capital_share: float) -> Estimate | None:
+    """The TFP shock scale that gives yearly output growth the observed residual scale.
+
+    Output is Y = A·K^α·(h·E)^(1−α) with capital set the year before, so a year's log growth
+    moves by the TFP shock and by (1 − α) times the labour input's, and the employment ratio
+    (a random walk of its own) is uncorrelated with TFP in the calibration. Fitting σ_A to the
+    whole residual of real growth counts the labour shocks twice; growth accounting gives
+    σ_A² = σ_Y² − (1 − α)²·σ_E² (Solow 1957, doi:10.2307/1926047), se by the delta method from
+    the two scales' standard errors. None when the labour term alone reaches σ_Y.
+    """
+    labour = (1.0 - capital_share) * labour_sd
+    rest = growth_sd.value**2 - labour**2
+    if rest <= 0:
+        return None
+    sigma = float(np.sqrt(rest))
+    se = float(np.hypot(growth_sd.value / sigma * (growth_sd.se or 0.0),
+                        (1.0 - capital_share) ** 2 * labour_sd / sigma * labour_sd_se))
+    method = (f"{growth_sd.method}, net of the labour input's shocks: σ_A² = σ_Y² − (1 − α)²·σ_E² with σ_Y = "
+              f"{growth_sd.value:.4g}, σ_E = {labour_sd:.4g}, α = {capital_share:g} (growth accounting); delta-method se")
+    return Estimate(sigma, se, growth_sd.sample, method, growth_sd.results)
+
+
 @dataclass(frozen=True)
 class AR1Fit:
     """x_t = c + ρ·x_{t−1} + Σ γ_y·D_y + σ·z_t, with long-run mean μ = c / (1 − ρ)."""

@@ -14,7 +14,9 @@ only (GRDP at constant 2010 prices of the panel class's provinces, one vintage):
   g_i = μ + B_i(ĝ_i − μ), B_i = τ²/(τ² + v_i), v_i the sampling variance of ĝ_i, τ² = max(0,
   var(ĝ) − mean(v)), se_i² = B_i·v_i + (1 − B_i)²·var(μ);
 * the TFP-shock sd: the panel's residual scale (the calibration's reading: growth net of the
-  province means and the dummies);
+  province means and the dummies), with ``other_shocks`` less the labour input's shocks,
+  σ_A² = σ_Y² − (1 − α)²σ_E² (:func:`~simulator.estimation.estimators.net_of_labour_shocks`), as
+  the calibration sets the engine's;
 * TFP persistence: AR(1) of the national growth series up to T with the same dummies (as the
   calibration estimates it);
 * the disaster probability: episodes of the COVID years within the record up to T (none before
@@ -70,7 +72,7 @@ from ..parameters import PARAMETER_SPEC, SHOCKS, Calibration, load_calibration
 from .backtest import BANDS, crps_sample
 from .config import CalibrateConfig, TargetBacktestConfig
 from .data import Observations, series
-from .estimators import ar1, disaster_frequency, panel_growth
+from .estimators import Estimate, ar1, disaster_frequency, net_of_labour_shocks, panel_growth
 
 #: The engine's shocks that move real GRDP, in the order drawn (the first is TFP's).
 GROWTH_SHOCKS = ("tfp", "investment", "employment_ratio", "population", "population_drift",
@@ -219,7 +221,13 @@ def simulate_growth(fit: GrowthFit, engine: EngineInputs, *, n: int, horizon: in
     shape = (r, n)
     bounds = {name: PARAMETER_SPEC[name][1:] for name in PARAMETER_SPEC}
     g = np.stack([_draw(rng, (n,), fit.trend[i], fit.trend_se[i], *bounds["production.trend_growth"]) for i in idx])
-    sigma = _draw(rng, shape, fit.sd, fit.sd_se, *bounds["production.tfp_growth_sd"])
+    sd, sd_se = fit.sd, fit.sd_se
+    if other_shocks:  # the labour input's shocks are in the panel's residual already (as the calibration reads it)
+        labour_sd, labour_se = engine.primitives["labour.employment_ratio_growth_sd"][:2]
+        net = net_of_labour_shocks(Estimate(fit.sd, fit.sd_se, "", ""), labour_sd=labour_sd, labour_sd_se=labour_se or 0.0,
+                                   capital_share=engine.primitives["production.capital_share"][0])
+        sd, sd_se = (net.value, net.se) if net is not None else (0.0, 0.0)
+    sigma = _draw(rng, shape, sd, sd_se, *bounds["production.tfp_growth_sd"])
     rho = _draw(rng, shape, fit.persistence, fit.persistence_se, *bounds["production.tfp_growth_persistence"])
     p_dis = _draw(rng, shape, fit.disaster_probability, fit.disaster_probability_se,
                   *bounds["production.disaster_probability"])
