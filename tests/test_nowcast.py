@@ -49,9 +49,9 @@ def test_observing_the_median_path_leaves_the_2030_medians_nearly_unchanged(tmp_
     run = _update(tmp_path, f"2026,grdp_real_growth,{100 * growth},%/yr,the median path\n")
     before, after = run.results
     # the 2026 median of all paths is a slightly weak year for a path without a disaster (the
-    # disasters pull the median down), so the 2030 medians fall a little: −0.36 % (real GRDP) to
+    # disasters pull the median down), so the 2030 medians fall a little: −0.35 % (real GRDP) to
     # −0.54 % (revenue) at 30,000 paths; rejection on 60,000 unconditioned paths (2026 growth within
-    # half a point of the median) gives −0.28 % for both. Before the disaster was drawn from its
+    # half a point of the median) gives the same, −0.35 % and −0.54 %. Before the disaster was drawn from its
     # posterior, revenue rose 0.9 %: paths with a 2026 disaster showed the median through shocks of
     # four to five standard deviations
     for metric, tolerance in (("grdp_current_bn_vnd", 0.01), ("grdp_real_bn_vnd", 0.01), ("population_persons", 0.01),
@@ -64,9 +64,9 @@ def test_the_year_disaster_is_drawn_from_its_posterior_given_the_published_value
     """A published growth says whether the year had a disaster: among unconditioned paths whose
     2026 growth lies within half a point of the value (rejection, exact but wasteful), the share
     with a 2026 disaster is what the conditioned paths show, within the Monte Carlo error and the
-    Gaussian approximation (measured: 0.742 against 0.778 ± 0.027 at 0.5 %, 0.348 against
-    0.385 ± 0.027 at 2 %; the disaster probability itself is not updated by one year). Left as
-    drawn, the share would stay at its prior (0.085) whatever the value."""
+    Gaussian approximation (measured: 0.838 against 0.848 ± 0.022 at 0.5 %, 0.458 against
+    0.463 ± 0.031 at 2 %; the disaster probability itself is not updated by one year). Left as
+    drawn, the share would stay at its prior (0.087) whatever the value."""
     from simulator.draws import chunks, draw
     from simulator.engine import parameter_values, simulate
     from simulator.nowcast import Observation, condition
