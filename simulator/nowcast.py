@@ -37,7 +37,7 @@ from .errors import InputError
 from .files import decode_utf8, read_bytes
 from .metrics import CATALOGUE, SERIES
 from .provenance import inputs_of
-from .units import conversion_factor
+from .units import conversion_factor, convertible_units
 
 #: Finite-difference step of the standard normals.
 STEP = 1e-4
@@ -67,6 +67,19 @@ class Observation:
     def to_dict(self) -> dict:
         return {"year": self.year, "metric": self.metric, "value": self.value, "unit": SERIES[self.metric].unit,
                 "source": self.source}
+
+
+def accepted_units(metric: str) -> list[str]:
+    """The units a published value of ``metric`` may be given in (its engine unit first)."""
+    engine = SERIES[metric].unit
+    out = [engine]
+    for unit in convertible_units(engine):
+        try:
+            _factor(unit, metric)
+        except ValueError:  # a rate's unit for a level, or the other way round
+            continue
+        out.append(unit)
+    return out
 
 
 def _factor(unit: str, metric: str) -> float:
@@ -144,7 +157,8 @@ def load_observations(path: str | Path, *, years: np.ndarray, satellites: bool =
             try:
                 value *= _factor((row["unit"] or "").strip(), metric)
             except ValueError:
-                raise InputError(f"unit {row['unit']!r} does not convert to {metric}'s {SERIES[metric].unit!r}",
+                raise InputError(f"unit {row['unit']!r} does not convert to {metric}'s {SERIES[metric].unit!r} "
+                                 f"(give it in {' or '.join(repr(u) for u in accepted_units(metric))})",
                                  file=path, key=where) from None
             low, high, what = _ADMISSIBLE.get(SERIES[metric].scale, (-math.inf, math.inf, ""))
             if not low < value < high:

@@ -92,6 +92,16 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
         raise ValueError(f"cannot convert '{from_unit}' to '{to_unit}'") from None
 
 
+def convertible_units(unit: str) -> list[str]:
+    """The other units with a conversion to or from ``unit``, sorted.
+
+    Examples
+    --------
+    >>> convertible_units("persons")
+    ['thousand persons']
+    """
+    return sorted({u for pair in _FACTORS if unit in pair for u in pair} - {unit})
+
 
 #: Units shown in tables as percent: the engine's fractions (0–1) become percent at the edges.
 _PERCENT = {"share": "%", "share/yr": "%/yr"}

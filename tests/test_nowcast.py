@@ -1,6 +1,7 @@
 """simulate update: paths conditioned on published values, by moving their draws, not dropping them."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -119,12 +120,13 @@ def test_update_command_json(tmp_path, capsys):
     ("2026,population_persons,-3300000,persons,x\n", "not a positive level"),
     ("2026,share_agri,150,%,x\n", "strictly between 0 and 1"),
     ("2026,grdp_real_growth,5,%/yr,x,extra\n", "more fields than the header"),
-    ("2026,urbanisation_rate,50,%/yr,x\n", "does not convert"),  # a rate's unit for a share
-    ("2026,grdp_real_growth,5,%,x\n", "does not convert"),  # a share's unit for a rate
+    ("2026,urbanisation_rate,50,%/yr,x\n", "does not convert to urbanisation_rate's 'share' (give it in 'share' or '%')"),
+    ("2026,grdp_real_growth,5,%,x\n", "(give it in 'share/yr' or '%/yr')"),  # a share's unit for a rate
+    ("2026,population_persons,3300,pct,x\n", "(give it in 'persons' or 'thousand persons')"),
     ("2026,grdp_real_growth,5,%/yr,x\0\n", "NUL characters"),
 ])
 def test_bad_observation_rows_name_the_file_and_line(tmp_path, row, fragment):
-    with pytest.raises(InputError, match=fragment) as info:
+    with pytest.raises(InputError, match=re.escape(fragment)) as info:
         load_observations(_write(tmp_path, row), years=np.arange(2025, 2031))
     assert "observed.csv" in str(info.value)
 
