@@ -175,7 +175,7 @@ COMMANDS = {"run": (_run_parser, _run), "compare": compare_command, "solve": sol
             "calibrate": calibrate_command, "backtest": backtest_command}
 
 _DESCRIPTION = """\
-Probability of hitting each 2030 target under a scenario.
+Probability of hitting each of a congress's targets under a scenario.
 
   simulate FILE [options]        is short for  simulate run FILE [options]
   simulate run FILE              run a scenario file (simulate run --help for its options)

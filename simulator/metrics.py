@@ -36,7 +36,7 @@ _ROWS = [
     ("emp_share_industry_construction", "share", "unit", "Employment share: industry and construction", "Tỷ trọng lao động công nghiệp và xây dựng"),
     ("emp_share_services", "share", "unit", "Employment share: services", "Tỷ trọng lao động dịch vụ"),
     ("trained_labour_share", "share", "unit", "Workers with a degree or certificate", "Tỷ lệ lao động có bằng cấp, chứng chỉ"),
-    ("human_capital_index", "index", "log", "Human capital per worker (2025 = Mincer index)", "Chỉ số vốn nhân lực"),
+    ("human_capital_index", "index", "log", "Human capital per worker (Mincer index, exp of return × trained share)", "Chỉ số vốn nhân lực"),
     # production
     ("investment_share", "share", "unit", "Realised investment, share of GRDP", "Tỷ trọng vốn đầu tư thực hiện trên GRDP"),
     ("capital_real_bn_vnd", "bn VND", "log", "Capital stock, constant 2010 prices", "Vốn sản xuất, giá so sánh 2010"),

@@ -97,7 +97,7 @@ def _inputs(path, args, *, paths=None):
 
 def _sensitivity_parser(sub) -> None:
     p = sub.add_parser("sensitivity", help="Sobol indices, variance split, tornado and scenario discovery of the targets",
-                       description="Global sensitivity of each target's 2030 value and hit indicator to every "
+                       description="Global sensitivity of each target's final-year value and hit indicator to every "
                                    "uncertain parameter and every --lever range. --paths sets the paths of the "
                                    "baseline, of each tornado run and of the discovery (default 8,192); the Sobol "
                                    "design runs samples × (inputs + 2) rows × --inner shock paths. The Sobol rows "

@@ -66,6 +66,8 @@ def test_every_section_in_markdown_and_html(reports, lang):
     md = (folder / "report.md").read_text(encoding="utf-8")
     page = _page(folder)
     assert [i for i in page.ids if i in SECTIONS] == list(SECTIONS)
+    # the title's year is the scenario's last simulated year (2030 here), not a number of the labels
+    assert "{year}" in words["title"] and "2030" in md.splitlines()[0]
     titles = ["summary_title", "fans_title", "bars_title", "joint_title", "compare_title", "sensitivity_title",
               "discovery_title", "audit_title", "assumptions_title", "provenance_title"]
     for k, (anchor, key) in enumerate(zip(SECTIONS, titles), start=1):

@@ -86,7 +86,7 @@ def build_report(*, result: Result, inputs: Inputs, audit: Audit, history: Histo
     )
     region = result.region_vi if lang == "vi" else result.region
     registry = inputs.registry.title_vi if lang == "vi" else inputs.registry.title_en
-    document = Document(title=w["title"].format(region=region, scenario=result.name),
+    document = Document(title=w["title"].format(region=region, scenario=result.name, year=int(result.years[-1])),
                         lead=w["lead"].format(scenario=result.name, title=result.title, registry=registry),
                         lang=lang, sections=body, images=charts.draw_all(images, workers=workers),
                         contents_title=w["contents"])
