@@ -102,7 +102,7 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
         lengths, overrides of unknown or derived names, priors, tolerances.
     """
     origin = scenario.origin_of
-    calibration = load_calibration(scenario.scenario.calibration)
+    calibration = as_read = load_calibration(scenario.scenario.calibration)
     if scenario.parameters or scenario.base:
         calibration = calibration.with_values(parameters=scenario.parameter_overrides(), base=dict(scenario.base),
                                               origin=origin)
@@ -139,7 +139,7 @@ def resolve(scenario: Scenario, *, levers: dict | None = None) -> Inputs:
     if scenario.scenario.outside_view:
         from .outside_view import load_reference
 
-        reference = load_reference(scenario.scenario.outside_view, registry=registry)
+        reference = load_reference(scenario.scenario.outside_view, registry=registry, calibration=as_read)
     return Inputs(name=scenario.scenario.name, title=scenario.scenario.title, source_file=scenario.source_file,
                   scenario_hash=_scenario_hash(scenario),
                   calibration=calibration, satellites=satellites, registry=registry, years=years, contract=contract,

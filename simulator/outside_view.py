@@ -714,8 +714,11 @@ def _class_levels(levels: Levels, cls: ClassConfig) -> Levels:
     return levels.select(cls.regions)
 
 
-def required_rates(config: OutsideViewConfig, registry=None) -> dict[str, tuple[float, str, str]]:
-    """The required average real growth of every mapped target: (rate, comparator, how)."""
+def required_rates(config: OutsideViewConfig, registry=None, calibration=None) -> dict[str, tuple[float, str, str]]:
+    """The required average real growth of every mapped target: (rate, comparator, how).
+
+    ``calibration``, when given, is the config's calibration file already read (used only if it
+    is that file: a run reads its calibration once)."""
     from .metrics import KNOWN_UNITS
     from .parameters import load_calibration
     from .targets import Kind, load_registry
@@ -725,7 +728,8 @@ def required_rates(config: OutsideViewConfig, registry=None) -> dict[str, tuple[
         return {}
     registry = registry or load_registry(config.resolve(config.data.registry), metric_units=KNOWN_UNITS)
     by_id = {t.id: t for t in registry.targets}
-    calibration = None
+    if calibration is not None and Path(calibration.path).resolve() != config.resolve(config.data.calibration):
+        calibration = None
     out = {}
     for tid, mapping in config.targets.items():
         if tid not in by_id:
@@ -761,8 +765,9 @@ def required_rates(config: OutsideViewConfig, registry=None) -> dict[str, tuple[
     return out
 
 
-def load_reference(config: OutsideViewConfig | str | Path, *, registry=None) -> Reference:
-    """Read the config's panel file, registry and calibration; build every class and record."""
+def load_reference(config: OutsideViewConfig | str | Path, *, registry=None, calibration=None) -> Reference:
+    """Read the config's panel file, registry and calibration; build every class and record
+    (``registry`` and ``calibration``: those files already read, see :func:`required_rates`)."""
     if not isinstance(config, OutsideViewConfig):
         config = load_outside_view_config(config)
     rows = read_panel(config.resolve(config.data.file), regions=config.regions, units=config.data.units)
@@ -785,7 +790,7 @@ def load_reference(config: OutsideViewConfig | str | Path, *, registry=None) -> 
                                rec.label_vi)
                     for name, rec in config.plan_records.items())
     return Reference(config, tuple(chosen), levels, tuple(dropped), class_spells, class_regions, components, records,
-                     required_rates(config, registry))
+                     required_rates(config, registry, calibration))
 
 
 def _p_hits(rows) -> dict[str, float | None]:
