@@ -71,11 +71,14 @@ def _run_parser(sub) -> None:
 
 
 def _check_arguments(args) -> None:
+    from .pool import at_most_cores
+
     for flag, value, low in (("--paths", args.paths, 1), ("--seed", args.seed, 0), ("--chunk-size", args.chunk_size, 1),
                              ("--workers", args.workers, 1)):
         if value is not None and value < low:
             what = "a positive number" if low else "a number >= 0"
             raise InputError(f"expected {what}, got {value}", file="command line", key=flag)
+    args.workers = at_most_cores(args.workers)
 
 
 def _run(args) -> int:

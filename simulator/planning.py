@@ -68,10 +68,15 @@ def output_folder(args, default: Path) -> Path | None:
 
 
 def check_workers(args) -> None:
-    """--workers, where given, is a positive count of processes."""
+    """--workers, where given, is a positive count of processes (capped at the cores:
+    :func:`simulator.pool.at_most_cores`)."""
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise InputError(f"expected a positive number of worker processes, got {args.workers}", file="command line",
                          key="--workers")
+    if hasattr(args, "workers"):
+        from .pool import at_most_cores
+
+        args.workers = at_most_cores(args.workers)
 
 
 def _inputs(path, args):

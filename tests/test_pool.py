@@ -73,3 +73,23 @@ def test_start_outside_a_command_starts_nothing():
 def test_workers_start_early_only_for_a_run_of_several_chunks(paths, block, chunk, workers):
     several = len(chunks(paths, block, chunk)) > 1
     assert pool.processes_for(workers, paths=paths, block_size=block, chunk_size=chunk) == (workers - 1 if several else 0)
+
+
+def test_more_workers_than_cores_run_on_the_cores_and_say_so(capsys, monkeypatch):
+    """--workers above the cores is capped (each extra process only costs its start-up), with a
+    note on stderr; the numbers are the same as on one process."""
+    import json
+
+    from simulator.cli import main
+
+    monkeypatch.setattr(pool, "cores", lambda: 1)
+    started = []
+    monkeypatch.setattr(pool, "WorkerPool", lambda n: started.append(n))
+    argv = ["scenarios/base.toml", "--paths", "20000", "--chunk-size", "8192", "--no-write", "--quiet", "--format", "json"]
+    assert main(argv + ["--workers", "7"]) == 0
+    capped = capsys.readouterr()
+    assert "--workers 7 is more than the 1 core here: running 1" in capped.err
+    assert started == []  # no worker process: one core runs every chunk here
+    assert main(argv + ["--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["targets"] == json.loads(capped.out)["targets"]
+    assert pool.at_most_cores(None) is None and pool.at_most_cores(1) == 1
