@@ -215,3 +215,27 @@ def test_the_table_fits_80_columns_in_both_languages(lang):
     ids = [t["id"] for t in tomllib.loads((REPO / "scenarios" / "targets_2030.toml").read_text("utf-8"))["target"]]
     text = render(outside_view_for(dict.fromkeys(ids, 0.05), reference), pairs=False, width=80, lang=lang)
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_run_reads_its_calibration_file_once(monkeypatch):
+    """The outside view's required rates use the calibration the run has read (the same file),
+    and give the same rates as reading it again."""
+    import simulator.inputs as inputs
+    import simulator.parameters as parameters
+    from simulator.outside_view import load_outside_view_config, required_rates
+    from simulator.scenario import load_scenario
+
+    read = []
+    original = parameters.load_calibration
+
+    def counted(path):
+        read.append(path)
+        return original(path)
+
+    monkeypatch.setattr(parameters, "load_calibration", counted)
+    monkeypatch.setattr(inputs, "load_calibration", counted)
+    resolved = inputs.resolve(load_scenario(REPO / "scenarios/base.toml", paths=1000))
+    assert len(read) == 1
+    config = load_outside_view_config(REPO / "calibration/outside_view.toml")
+    assert resolved.outside_view.required == required_rates(config)  # read afresh
+    assert len(read) == 2
