@@ -31,6 +31,7 @@ Entry points: :func:`load_reference` (read the config and the data once) and
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import textwrap
@@ -101,7 +102,7 @@ class TargetMap(_Frozen):
     required: Literal["threshold", "level"] = "threshold"
     base: str = ""                     # calibration base-year value of the numerator
     per: str = ""                      # base-year value divided by (per-capita levels)
-    scale: float = 1.0                 # unit factor of base/per into the target metric's unit
+    scale: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)  # unit factor of base/per into the target's unit
     offsets: tuple[str, ...] = ()      # calibration parameters (log growth) netted out
     note: str = ""
 
@@ -747,13 +748,19 @@ def required_rates(config: OutsideViewConfig, registry=None, calibration=None) -
             if target.kind is not Kind.LEVEL:
                 raise InputError(f"target {tid} is not a level target", file=config.path, key=f"targets.{tid}.required")
             calibration = calibration or load_calibration(config.resolve(config.data.calibration))
-            base = calibration.base[mapping.base].value * mapping.scale
+            where = f"targets.{tid}"
+            base = _known(calibration.base, mapping.base, calibration, config, f"{where}.base").value * mapping.scale
             if mapping.per:
-                base /= calibration.base[mapping.per].value
+                base /= _known(calibration.base, mapping.per, calibration, config, f"{where}.per").value
             years = (target.year or registry.target_year) - registry.base_year
             threshold = target.threshold * conversion_factor(target.unit, KNOWN_UNITS[target.metric])
+            if not threshold > 0:  # no growth rate leads from a positive base to it
+                raise InputError(f"target {tid}'s threshold {target.threshold:g} {target.unit} is not a positive level, "
+                                 f"so it needs no growth ({config.path} maps it to the growth it requires)",
+                                 file=registry.path, key=f"target {tid}.threshold")
             nominal = math.log(threshold / base) / years
-            offset = sum(calibration.value(name) for name in mapping.offsets)
+            offset = sum(_known(calibration.parameters, name, calibration, config, f"{where}.offsets").value
+                         for name in mapping.offsets)
             rate = math.exp(nominal - offset) - 1.0
             how = (f"the average real growth a level of {threshold:,.6g} {target.unit} in {registry.base_year + years} needs "
                    f"from {base:,.6g} in {registry.base_year}: nominal {math.expm1(nominal):.2%} a year less the "
@@ -763,6 +770,15 @@ def required_rates(config: OutsideViewConfig, registry=None, calibration=None) -
             how += f"; {mapping.note}"
         out[tid] = (float(rate), target.comparator, how)
     return out
+
+
+def _known(values: dict, name: str, calibration, config: OutsideViewConfig, key: str):
+    """``values[name]``, or an error naming the outside-view config's key and the calibration."""
+    if name not in values:
+        close = difflib.get_close_matches(name, list(values), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InputError(f"'{name}' is not a value of {calibration.path}{hint}", file=config.path, key=key)
+    return values[name]
 
 
 def load_reference(config: OutsideViewConfig | str | Path, *, registry=None, calibration=None) -> Reference:

@@ -239,3 +239,27 @@ def test_a_run_reads_its_calibration_file_once(monkeypatch):
     config = load_outside_view_config(REPO / "calibration/outside_view.toml")
     assert resolved.outside_view.required == required_rates(config)  # read afresh
     assert len(read) == 2
+
+
+@pytest.mark.parametrize("edit, fragments", [
+    # a level target whose threshold is not positive: no growth rate leads to it (a fuzz case: log(0))
+    (("scenarios/targets_2030.toml", 'threshold = 717000', 'threshold = 0.0'),
+     ("targets_2030.toml at key 'target 1a.threshold'", "not a positive level")),
+    (("calibration/outside_view.toml", 'base = "grdp_current_bn_vnd"\noffsets = ["prices.deflator_growth_mean"]',
+      'base = "grdp_curent_bn_vnd"\noffsets = ["prices.deflator_growth_mean"]'),
+     ("outside_view.toml at key 'targets.1a.base'", "did you mean 'grdp_current_bn_vnd'")),
+    (("calibration/outside_view.toml", 'offsets = ["prices.deflator_growth_mean"]\n', 'offsets = ["prices.deflator"]\n'),
+     ("outside_view.toml at key 'targets.1a.offsets'", "'prices.deflator' is not a value of")),
+    (("calibration/outside_view.toml", 'offsets = ["prices.deflator_growth_mean"]\n',
+      'offsets = ["prices.deflator_growth_mean"]\nscale = 0\n'),
+     ("outside_view.toml at key 'targets.1a.scale'", "greater than 0")),
+])
+def test_a_level_mapping_that_cannot_give_a_rate_is_refused_by_name(capsys, project, edit, fragments):
+    from conftest import assert_cli_fails
+
+    file, old, new = edit
+    path = project / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert_cli_fails(capsys, [str(project / "scenarios" / "base.toml"), "--paths", "1000", "--no-write"], *fragments)
