@@ -130,10 +130,10 @@ class BlendConfig(_Frozen):
     #: The class whose base rate is the prior of the headline blended probability.
     reference_class: str
     #: m: the model's P(hit) counts as m pseudo-spells.
-    model_weight: float = Field(ge=0.0)
+    model_weight: float = Field(ge=0.0, allow_inf_nan=False)
     #: a₀: pseudo-counts of each outcome before any spell (0.5 = Jeffreys; 0 = none, so that the
     #: blended P is the weighted mean of the base rate and the model's P).
-    prior_pseudo: float = Field(default=0.0, ge=0.0)
+    prior_pseudo: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     interval: float = Field(default=0.9, gt=0.0, lt=1.0)
     why: str = ""
 
@@ -706,12 +706,16 @@ class Reference:
         return self.panel.frame()
 
 
-def _class_levels(levels: Levels, cls: ClassConfig) -> Levels:
+def _class_levels(levels: Levels, name: str, cls: ClassConfig, config: OutsideViewConfig) -> Levels:
+    """The level panel of one class; a region without a level series in the data file is named."""
+    wanted = cls.sum_of or cls.regions
+    missing = [r for r in wanted if r not in levels.regions]
+    if missing:
+        raise InputError(f"no {config.data.level_indicator} series for {', '.join(map(repr, missing))} in "
+                         f"{config.resolve(config.data.file)}", file=config.path,
+                         key=f"classes.{name}.{'sum_of' if cls.sum_of else 'regions'}")
     if cls.sum_of:
         return summed_levels(levels, cls.sum_of, cls.name)
-    missing = [r for r in cls.regions if r not in levels.regions]
-    if missing:
-        raise InputError(f"no level series for {', '.join(missing)}", key="classes")
     return levels.select(cls.regions)
 
 
@@ -786,20 +790,38 @@ def load_reference(config: OutsideViewConfig | str | Path, *, registry=None, cal
     (``registry`` and ``calibration``: those files already read, see :func:`required_rates`)."""
     if not isinstance(config, OutsideViewConfig):
         config = load_outside_view_config(config)
+    try:
+        return _reference(config, registry, calibration)
+    except InputError as exc:
+        if exc.file is None:  # a key of the config (source_choice, classes, data): name the config
+            raise InputError(exc.detail, file=config.path, key=exc.key) from None
+        raise
+
+
+def _reference(config: OutsideViewConfig, registry, calibration) -> Reference:
     rows = read_panel(config.resolve(config.data.file), regions=config.regions, units=config.data.units)
     chosen = choose_rows(rows, config.source_choice)
     levels, dropped = level_panel(chosen, config.data.level_indicator, max_abs_log_change=config.data.max_abs_log_change)
     class_spells, class_regions, components = {}, {}, {}
     for name, cls in config.classes.items():
-        block = _class_levels(levels, cls)
+        block = _class_levels(levels, name, cls, config)
         class_spells[name] = tuple(spells(block, config.data.spell_years))
         class_regions[name] = block.regions
         growth = block.growth()
-        if len(block.regions) >= 2:
-            components[name] = variance_components(growth)
-        else:  # one region: no cross-region components; year and residual shocks are one
-            g = growth[:, 0][~np.isnan(growth[:, 0])]
-            components[name] = VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(len(g)))
+        observed = int(np.isfinite(growth).sum())
+        try:
+            if len(block.regions) >= 2:
+                components[name] = variance_components(growth)
+            elif observed >= 2:  # one region: no cross-region components; year and residual shocks are one
+                g = growth[:, 0][~np.isnan(growth[:, 0])]
+                components[name] = VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(len(g)))
+            else:
+                raise ValueError("one growth year")
+        except ValueError:
+            raise InputError(f"class '{name}' keeps {observed} growth observation(s) in {len(block.regions)} "
+                             f"region(s) after {len(dropped)} changes above data.max_abs_log_change were dropped: too "
+                             "few for the variance of its growth (its effective number of spells)",
+                             file=config.path, key=f"classes.{name}") from None
     merged = {k: tuple(v) for k, v in config.merged.items()}
     records = tuple(PlanRecord(name, rec.label, tuple(plan_pairs(chosen, levels, regions=rec.regions, spans=rec.spans,
                                                                   merged=merged, merger_year=config.merger_year)),
@@ -848,6 +870,9 @@ def view(target_id: str, model_p: float | None, reference: Reference) -> Outside
                                   base_rate, percentile_of(values, rate),
                                   tuple(float(q) for q in np.quantile(values, [0.1, 0.5, 0.9])), years,
                                   reference.components[name], blended, label_vi=cls.label_vi))
+    if not classes:  # no class has a spell of the config's length in the panel
+        return OutsideView(target_id, model_p, reason=f"no spell of {config.data.spell_years} years in any class "
+                                                      f"({Path(config.path).name})")
     head = next((c for c in classes if c.name == b.reference_class), None)
     blended = (None if model_p is None or head is None else
                blend(model_p, head.base_rate, head.n_effective, model_weight=b.model_weight,

@@ -1,11 +1,11 @@
 """Fuzzing the inputs: scenario files, calibration files, the registry, priors and data rows,
-encodings, ``extends`` cycles and chains.
+the outside-view config, encodings, ``extends`` cycles and chains.
 
 Every case runs the command line in-process on its own copy of the project and must end with
 exit status 0 or 2, within a minute and without a numerical warning: on 2, one line naming the
 file (and ``--set`` where the value came from it), never a traceback; on 0, JSON output without
 NaN or infinity and a P(hit) in [0, 1] for every evaluated target. A few hundred cases run in the default suite; the ``slow`` run (``-m slow``) runs more
-than 10,000. The counts are printed at the end of the session (tests/conftest.py).
+than 11,000. The counts are printed at the end of the session (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -542,3 +542,74 @@ def test_fuzz_extends_chains_and_cycles(case):
 @given(extends_case())
 def test_fuzz_extends_chains_and_cycles_slow(case):
     run_extends_case(case)
+
+
+# ---------------------------------------------------------------- the outside-view config
+
+OUTSIDE_VIEW = tomllib.loads((REPO / "calibration" / "outside_view.toml").read_text(encoding="utf-8"))
+#: Every key of the shipped config as a path of table names, plus the tables themselves.
+OUTSIDE_VIEW_KEYS = sorted({(section,) for section in OUTSIDE_VIEW}
+                           | {(section, key) for section, table in OUTSIDE_VIEW.items() if isinstance(table, dict)
+                              for key in table}
+                           | {(section, name, key) for section, table in OUTSIDE_VIEW.items() if isinstance(table, dict)
+                              for name, entry in table.items() if isinstance(entry, dict) for key in entry})
+#: Admissible-looking values by the key's last part, so that many cases run.
+PLAUSIBLE_OUTSIDE = {
+    "scale": st.one_of(st.floats(1e-6, 1e6), st.just(0.0), st.just(-1.0)),
+    "model_weight": st.one_of(st.floats(0, 100), st.just(math.inf)), "prior_pseudo": st.floats(0, 5),
+    "interval": st.floats(0, 1), "spell_years": st.integers(0, 12), "max_abs_log_change": st.floats(0, 5),
+    "merger_year": st.integers(1990, 2040), "spans": st.lists(st.integers(0, 12), max_size=4),
+    "regions": st.lists(st.sampled_from(["can_tho_old", "soc_trang", "hau_giang", "vinh_long", "nowhere", ""]),
+                        max_size=4),
+    "sum_of": st.lists(st.sampled_from(["can_tho_old", "soc_trang", "hau_giang", "nowhere"]), max_size=3),
+    "required": st.sampled_from(["threshold", "level", "both"]),
+    "base": st.sampled_from(["grdp_current_bn_vnd", "population_persons", "share_agri", "nope", ""]),
+    "per": st.sampled_from(["population_persons", "grdp_current_bn_vnd", "nope", ""]),
+    "offsets": st.lists(st.sampled_from(["prices.deflator_growth_mean", "demography.population_growth_mean",
+                                         "production.capital_share", "nope"]), max_size=3),
+    "reference_class": st.sampled_from(["mekong_delta", "own_units", "own_merged", "all_provinces", "nope"]),
+}
+
+
+@st.composite
+def outside_view_case(draw):
+    key = draw(st.sampled_from(OUTSIDE_VIEW_KEYS))
+    action = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
+    plausible = PLAUSIBLE_OUTSIDE.get(key[-1])
+    value = draw(plausible if plausible is not None and draw(st.booleans()) else VALUES)
+    return key, action, draw(NAMES), value
+
+
+def run_outside_view_case(case) -> None:
+    key, action, new_name, value = case
+    with contextlib.ExitStack() as stack:
+        project = fresh_project(stack)
+        path = project / "calibration" / "outside_view.toml"
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        *parents, last = key
+        table = raw
+        for part in parents:
+            table = table[part]
+        if action == "delete":
+            del table[last]
+        elif action == "add" and isinstance(table.get(last), dict):
+            table[last] = dict(table[last], **{new_name: value})
+        else:
+            table[last] = value
+        path.write_text(dump_toml(raw), encoding="utf-8")
+        status, out, err = run_cli([str(project / "scenarios" / "base.toml"), "--paths", PATHS, "--no-write",
+                                    "--format", "json"])
+        check_outcome("outside view", status, out, err)
+
+
+@settings(FUZZ, max_examples=60)
+@given(outside_view_case())
+def test_fuzz_outside_view_config(case):
+    run_outside_view_case(case)
+
+
+@pytest.mark.slow
+@settings(SLOW, max_examples=1500)
+@given(outside_view_case())
+def test_fuzz_outside_view_config_slow(case):
+    run_outside_view_case(case)

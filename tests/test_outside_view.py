@@ -253,6 +253,15 @@ def test_a_run_reads_its_calibration_file_once(monkeypatch):
     (("calibration/outside_view.toml", 'offsets = ["prices.deflator_growth_mean"]\n',
       'offsets = ["prices.deflator_growth_mean"]\nscale = 0\n'),
      ("outside_view.toml at key 'targets.1a.scale'", "greater than 0")),
+    # found by the outside-view fuzz: a region without a level series (an error that named no file),
+    # an infinite model weight (a NaN blended P), levels so sparse that no variance is left
+    (("calibration/outside_view.toml", 'regions = ["can_tho_old", "soc_trang", "hau_giang"]\n',
+      'regions = ["nowhere"]\n'),
+     ("outside_view.toml at key 'classes.own_units.regions'", "no grdp_constant_2010 series for 'nowhere'")),
+    (("calibration/outside_view.toml", "model_weight = 5", "model_weight = inf"),
+     ("outside_view.toml at key 'blend.model_weight'", "finite number")),
+    (("calibration/outside_view.toml", "max_abs_log_change = 0.5", "max_abs_log_change = 0.0625"),
+     ("outside_view.toml at key 'classes.", "too few for the variance of its growth")),
 ])
 def test_a_level_mapping_that_cannot_give_a_rate_is_refused_by_name(capsys, project, edit, fragments):
     from conftest import assert_cli_fails
@@ -263,3 +272,17 @@ def test_a_level_mapping_that_cannot_give_a_rate_is_refused_by_name(capsys, proj
     assert text.count(old) >= 1, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     assert_cli_fails(capsys, [str(project / "scenarios" / "base.toml"), "--paths", "1000", "--no-write"], *fragments)
+
+
+def test_spells_longer_than_the_panel_give_a_reason_not_a_crash(project, capsys):
+    """spell_years beyond the panel's years leaves every class without spells: each mapped target
+    says so instead of a base rate (it raised an AttributeError before; found by the fuzz)."""
+    import json
+
+    from simulator.cli import main
+
+    path = project / "calibration" / "outside_view.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("spell_years = 5", "spell_years = 10"), encoding="utf-8")
+    assert main([str(project / "scenarios" / "base.toml"), "--paths", "1000", "--no-write", "--format", "json"]) == 0
+    rows = {t["id"]: t["outside_view"] for t in json.loads(capsys.readouterr().out)["targets"]}
+    assert rows["1c"]["reference_class"] is None and "no spell of 10 years" in rows["1c"]["reason"]
