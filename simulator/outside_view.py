@@ -798,6 +798,24 @@ def load_reference(config: OutsideViewConfig | str | Path, *, registry=None, cal
         raise
 
 
+def _class_components(name: str, growth: np.ndarray, config: OutsideViewConfig, *, dropped: int) -> VarianceComponents:
+    """The variance components of one class's (years × regions) log growth; too few observations
+    for them (a sparse panel, or changes dropped as data errors) are refused by the class's name."""
+    if growth.shape[1] >= 2:
+        try:
+            return variance_components(growth)
+        except ValueError:
+            pass
+    else:  # one region: no cross-region components; year and residual shocks are one
+        g = growth[:, 0][~np.isnan(growth[:, 0])]
+        if g.size >= 2:
+            return VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(g.size))
+    raise InputError(f"class '{name}' keeps {int(np.isfinite(growth).sum())} growth observation(s) in "
+                     f"{growth.shape[1]} region(s) ({dropped} changes above data.max_abs_log_change dropped as data "
+                     "errors): too few for the variance of its growth (its effective number of spells)",
+                     file=config.path, key=f"classes.{name}")
+
+
 def _reference(config: OutsideViewConfig, registry, calibration) -> Reference:
     rows = read_panel(config.resolve(config.data.file), regions=config.regions, units=config.data.units)
     chosen = choose_rows(rows, config.source_choice)
@@ -807,21 +825,7 @@ def _reference(config: OutsideViewConfig, registry, calibration) -> Reference:
         block = _class_levels(levels, name, cls, config)
         class_spells[name] = tuple(spells(block, config.data.spell_years))
         class_regions[name] = block.regions
-        growth = block.growth()
-        observed = int(np.isfinite(growth).sum())
-        try:
-            if len(block.regions) >= 2:
-                components[name] = variance_components(growth)
-            elif observed >= 2:  # one region: no cross-region components; year and residual shocks are one
-                g = growth[:, 0][~np.isnan(growth[:, 0])]
-                components[name] = VarianceComponents(0.0, 0.0, float(np.var(g, ddof=1)), int(len(g)))
-            else:
-                raise ValueError("one growth year")
-        except ValueError:
-            raise InputError(f"class '{name}' keeps {observed} growth observation(s) in {len(block.regions)} "
-                             f"region(s) after {len(dropped)} changes above data.max_abs_log_change were dropped: too "
-                             "few for the variance of its growth (its effective number of spells)",
-                             file=config.path, key=f"classes.{name}") from None
+        components[name] = _class_components(name, block.growth(), config, dropped=len(dropped))
     merged = {k: tuple(v) for k, v in config.merged.items()}
     records = tuple(PlanRecord(name, rec.label, tuple(plan_pairs(chosen, levels, regions=rec.regions, spans=rec.spans,
                                                                   merged=merged, merger_year=config.merger_year)),
