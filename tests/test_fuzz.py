@@ -1,5 +1,6 @@
 """Fuzzing the inputs: scenario files, calibration files, the registry, priors and data rows,
-the outside-view config, encodings, ``extends`` cycles and chains.
+the outside-view config, the calibration config (slow run only), encodings, ``extends`` cycles
+and chains.
 
 Every case runs the command line in-process on its own copy of the project and must end with
 exit status 0 or 2, within a minute and without a numerical warning: on 2, one line naming the
@@ -613,3 +614,65 @@ def test_fuzz_outside_view_config(case):
 @given(outside_view_case())
 def test_fuzz_outside_view_config_slow(case):
     run_outside_view_case(case)
+
+
+# ---------------------------------------------------------------- the calibration config
+
+CALIBRATE = tomllib.loads((REPO / "calibration" / "calibrate.toml").read_text(encoding="utf-8"))
+
+
+def _config_keys(table: dict, prefix: tuple = ()):
+    for key, value in table.items():
+        if not prefix and key in ("backtest", "target_backtest", "source_choice"):  # the backtest's own run
+            continue
+        yield prefix + (key,)
+        if isinstance(value, dict):
+            yield from _config_keys(value, prefix + (key,))
+
+
+CALIBRATE_KEYS = sorted(set(_config_keys(CALIBRATE)))
+PLAUSIBLE_CALIBRATE = {
+    "years": st.lists(st.integers(2000, 2030), min_size=2, max_size=2), "base_year": st.integers(2018, 2030),
+    "regions": st.lists(st.sampled_from(["can_tho_old", "soc_trang", "hau_giang", "vietnam", "nowhere"]), max_size=3),
+    "region": st.sampled_from(["can_tho_old", "soc_trang", "vietnam", "mekong_delta", "nowhere"]),
+    "first": st.integers(2000, 2030), "last": st.integers(2000, 2030),
+}
+
+
+@st.composite
+def calibrate_config_case(draw):
+    key = draw(st.sampled_from(CALIBRATE_KEYS))
+    plausible = PLAUSIBLE_CALIBRATE.get(key[-1])
+    value = draw(plausible if plausible is not None and draw(st.booleans()) else VALUES)
+    return key, draw(st.sampled_from(["set", "set", "delete"])), value
+
+
+def run_calibrate_config_case(case) -> None:
+    key, action, value = case
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
+        calibration = folder / "calibration"
+        (calibration / "data").mkdir(parents=True)
+        for name in ("calibrate.toml", "priors.toml", "data/observations.csv"):
+            (calibration / name).write_bytes((REPO / "calibration" / name).read_bytes())
+        raw = tomllib.loads((calibration / "calibrate.toml").read_text(encoding="utf-8"))
+        table = raw
+        for part in key[:-1]:
+            table = table[part]
+        if action == "delete":
+            del table[key[-1]]
+        else:
+            table[key[-1]] = value
+        (calibration / "calibrate.toml").write_text(dump_toml(raw), encoding="utf-8")
+        status, out, err = run_cli(["calibrate", str(calibration / "calibrate.toml")])
+        check_outcome("calibrate (config)", status, out, err, json_out=False)
+        if status == 0:  # what was written is what simulate accepts
+            load_calibration(calibration / "parameters.toml")
+
+
+@pytest.mark.slow
+@settings(SLOW, max_examples=200)
+@given(calibrate_config_case())
+def test_fuzz_calibration_config_slow(case):
+    """calibrate.toml, key by key (about 5 s a case: the slow run only)."""
+    run_calibrate_config_case(case)
