@@ -452,13 +452,32 @@ def calibrate_case(draw):
     return "priors", *draw(calibration_case().filter(lambda c: c[0] == "parameters.toml"))[1:]
 
 
+def calibration_folder(stack: contextlib.ExitStack) -> Path:
+    """A temporary calibration/ folder with the shipped calibrate.toml, priors.toml and data rows."""
+    calibration = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-"))) / "calibration"
+    (calibration / "data").mkdir(parents=True)
+    for name in ("calibrate.toml", "priors.toml", "data/observations.csv"):
+        (calibration / name).write_bytes((REPO / "calibration" / name).read_bytes())
+    return calibration
+
+
+def edit_key(raw: dict, key: tuple, action: str, value, new_name: str = "") -> None:
+    """Set (or delete, or, for a table, add ``new_name`` to) the entry at a path of table names."""
+    *parents, last = key
+    table = raw
+    for part in parents:
+        table = table[part]
+    if action == "delete":
+        del table[last]
+    elif action == "add" and isinstance(table.get(last), dict):
+        table[last] = dict(table[last], **{new_name: value})
+    else:
+        table[last] = value
+
+
 def run_calibrate_case(case) -> None:
     with contextlib.ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
-        calibration = folder / "calibration"
-        (calibration / "data").mkdir(parents=True)
-        for name in ("calibrate.toml", "priors.toml", "data/observations.csv"):
-            (calibration / name).write_bytes((REPO / "calibration" / name).read_bytes())
+        calibration = calibration_folder(stack)
         if case[0] == "data":
             _, line, column, text, _ = case
             fields = next(iter(csv.reader([DATA[line]])))
@@ -587,16 +606,7 @@ def run_outside_view_case(case) -> None:
         project = fresh_project(stack)
         path = project / "calibration" / "outside_view.toml"
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        *parents, last = key
-        table = raw
-        for part in parents:
-            table = table[part]
-        if action == "delete":
-            del table[last]
-        elif action == "add" and isinstance(table.get(last), dict):
-            table[last] = dict(table[last], **{new_name: value})
-        else:
-            table[last] = value
+        edit_key(raw, key, action, value, new_name)
         path.write_text(dump_toml(raw), encoding="utf-8")
         status, out, err = run_cli([str(project / "scenarios" / "base.toml"), "--paths", PATHS, "--no-write",
                                     "--format", "json"])
@@ -650,19 +660,9 @@ def calibrate_config_case(draw):
 def run_calibrate_config_case(case) -> None:
     key, action, value = case
     with contextlib.ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
-        calibration = folder / "calibration"
-        (calibration / "data").mkdir(parents=True)
-        for name in ("calibrate.toml", "priors.toml", "data/observations.csv"):
-            (calibration / name).write_bytes((REPO / "calibration" / name).read_bytes())
+        calibration = calibration_folder(stack)
         raw = tomllib.loads((calibration / "calibrate.toml").read_text(encoding="utf-8"))
-        table = raw
-        for part in key[:-1]:
-            table = table[part]
-        if action == "delete":
-            del table[key[-1]]
-        else:
-            table[key[-1]] = value
+        edit_key(raw, key, action, value)
         (calibration / "calibrate.toml").write_text(dump_toml(raw), encoding="utf-8")
         status, out, err = run_cli(["calibrate", str(calibration / "calibrate.toml")])
         check_outcome("calibrate (config)", status, out, err, json_out=False)
