@@ -174,3 +174,14 @@ def test_command_writes_the_target_backtest_on_the_shipped_data(tmp_path):
     assert {(r, int(a)) for r, a in zip(own.region, own["first"])} >= {("can_tho_old", 2016), ("soc_trang", 2016),
                                                                         ("can_tho_old", 2021), ("soc_trang", 2021)}
     assert (pd.read_csv(out / "target_scores.csv").scope == "units").any()
+
+
+def test_a_backtest_with_no_case_to_score_is_refused_by_name(tmp_path):
+    """min_years beyond every province's record leaves no origin to score: an error naming the
+    config and the reason, not a crash on an empty table (a case found by fuzzing the config)."""
+    from simulator.errors import InputError
+
+    config = _synthetic(tmp_path, persistence=0.0, national_persistence=0.0)
+    config.write_text(config.read_text(encoding="utf-8").replace("min_years = 3", "min_years = 40"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"at key 'target_backtest': no case could be scored .*40 growth years"):
+        _run(config)

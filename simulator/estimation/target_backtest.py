@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from ..draws import correlate, correlation_factor, truncated_normal
+from ..errors import InputError
 from ..model import demography, labour, production
 from ..outside_view import (Reference, VarianceComponents, effective_spells, load_reference, summed_levels,
                             variance_components)
@@ -490,17 +491,21 @@ def run_target_backtest(config: CalibrateConfig, observations: Observations, *, 
                      run_origin, skipped)
 
     scores = pd.DataFrame(rows)
+    if scores.empty:  # nothing to score: every origin skipped, or no realised value within the horizon
+        reasons = sorted({reason for *_, reason in skipped}) or ["no realised value within the horizon"]
+        raise InputError(f"no case could be scored at origins {list(spec.origins)}: {reasons[0]}"
+                         + (f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""),
+                         file=config.path, key="target_backtest")
     effective = {}
-    if not scores.empty:
-        panel_vc = variance_components(pd.DataFrame(panel))
-        units_vc = _components(units) if units else panel_vc
-        for (scope, h), group in scores.groupby(["scope", "horizon"]):
-            vc = panel_vc if scope == "panel" else units_vc
-            cases = [(r, o + 1, o + h) for r, o in zip(group.region, group.origin)]
-            effective[(scope, int(h))] = effective_spells(cases, vc)
-        if not events.empty:
-            effective[("events", 0)] = effective_spells(
-                [(r, a, b) for r, a, b in zip(events.forecast_region, events.first, events["last"])], panel_vc)
+    panel_vc = variance_components(pd.DataFrame(panel))
+    units_vc = _components(units) if units else panel_vc
+    for (scope, h), group in scores.groupby(["scope", "horizon"]):
+        vc = panel_vc if scope == "panel" else units_vc
+        cases = [(r, o + 1, o + h) for r, o in zip(group.region, group.origin)]
+        effective[(scope, int(h))] = effective_spells(cases, vc)
+    if not events.empty:
+        effective[("events", 0)] = effective_spells(
+            [(r, a, b) for r, a, b in zip(events.forecast_region, events.first, events["last"])], panel_vc)
     return TargetBacktestResult(scores, pd.DataFrame(probs), events, pd.DataFrame(fits),
                                 pd.DataFrame(skipped, columns=["scope", "region", "origin", "reason"]), effective,
                                 paths, seed, engine.student_t_df, spec.other_shocks,
