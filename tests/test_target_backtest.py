@@ -185,3 +185,35 @@ def test_a_backtest_with_no_case_to_score_is_refused_by_name(tmp_path):
     config.write_text(config.read_text(encoding="utf-8").replace("min_years = 3", "min_years = 40"), encoding="utf-8")
     with pytest.raises(InputError, match=r"at key 'target_backtest': no case could be scored .*40 growth years"):
         _run(config)
+
+
+@pytest.mark.parametrize("old, new, key, fragment", [
+    ('panel_class = "all"', 'panel_class = "historical"', "target_backtest.panel_class", "'historical' is not a class of"),
+    ("event_spans = [5]", 'event_spans = [5]\nreport_classes = ["zz"]', "target_backtest.report_classes", "'zz' is not a class"),
+    ("event_spans = [5]", "event_spans = [5]\nthresholds = []", "target_backtest.thresholds", "at least 1 item"),
+    ("event_spans = [5]", 'event_spans = [5]\npersistence_source = "nope"', "target_backtest.persistence_source",
+     "'nope' is not a [sources] entry"),
+    # sizes that would have asked numpy for terabytes (a traceback from the allocator)
+    ("paths = 600", "paths = 1000000000000", "target_backtest.paths", "less than or equal to 100000"),
+    ("horizon = 5", "horizon = 1000000000", "target_backtest.horizon", "less than or equal to 30"),
+    ("event_spans = [5]", "event_spans = [1000000000]", "target_backtest.event_spans.0", "less than or equal to 30"),
+])
+def test_target_backtest_keys_that_name_nothing_are_refused_by_name(tmp_path, old, new, key, fragment):
+    """Found by fuzzing [target_backtest]: a class or source that does not exist (a KeyError) and no
+    threshold at all (an AttributeError on an empty table) are errors naming the config and key."""
+    from simulator.errors import InputError
+
+    config = _synthetic(tmp_path, persistence=0.0, national_persistence=0.0)
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        _run(config)  # the config is read here: sizes are refused before any array is made
+    assert f"at key '{key}'" in str(info.value) and fragment in str(info.value) and "calibrate.toml" in str(info.value)
+
+
+def test_backtest_paths_beyond_what_memory_holds_are_refused(capsys):
+    from conftest import assert_cli_fails
+
+    assert_cli_fails(capsys, ["backtest", str(REPO / "calibration" / "calibrate.toml"), "--paths", "200000", "--out",
+                              "/nonexistent/never-written"], "at key '--paths'", "at most 100,000 paths for [target_backtest]")

@@ -78,7 +78,7 @@ def _backtest(args) -> int:
     from ..folder import check_free
     from ..output import write_files
     from .backtest import pit_frame, render_summary, run_backtest, summary_frame
-    from .config import load_config
+    from .config import MAX_PATHS, load_config
     from .data import load_observations
 
     if args.paths is not None and args.paths < 100:
@@ -88,6 +88,10 @@ def _backtest(args) -> int:
     config = load_config(args.config, allow_outside=args.allow_outside)
     if config.backtest is None and config.target_backtest is None:
         raise InputError("no [backtest] or [target_backtest] table", file=args.config, key="backtest")
+    for table in ("backtest", "target_backtest"):
+        if args.paths is not None and getattr(config, table) is not None and args.paths > MAX_PATHS[table]:
+            raise InputError(f"expected at most {MAX_PATHS[table]:,} paths for [{table}], got {args.paths:,}",
+                             file="command line", key="--paths")
     check_free(args.out, force=args.force)  # before the work, as every command that writes a folder
     observations = load_observations(config)
     files = {}

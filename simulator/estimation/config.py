@@ -9,7 +9,7 @@ Paths in the file are relative to the file itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -132,10 +132,18 @@ class BacktestSeries(_Frozen):
     brier_offsets: tuple[float, ...] = (-0.02, -0.01, 0.01, 0.02)
 
 
+#: Longest horizon or span of a backtest (years): beyond any panel here, and it sizes the arrays.
+MAX_YEARS = 30
+#: Most paths a forecast of each backtest may draw: the series backtest holds one series' paths at
+#: a time (10⁷ × 5 years = 400 MB), the target backtest every province's at once (63 provinces ×
+#: 10⁵ paths × 5 years, several such arrays: about 1 GB).
+MAX_PATHS = {"backtest": 10_000_000, "target_backtest": 100_000}
+
+
 class BacktestConfig(_Frozen):
     origins: tuple[int, ...] = Field(min_length=1)
-    max_horizon: int = Field(default=5, ge=1)
-    paths: int = Field(default=4000, ge=100, le=10_000_000)
+    max_horizon: int = Field(default=5, ge=1, le=MAX_YEARS)
+    paths: int = Field(default=4000, ge=100, le=MAX_PATHS["backtest"])
     seed: int = Field(default=0, ge=0)
     series: tuple[BacktestSeries, ...] = Field(min_length=1)
 
@@ -152,16 +160,16 @@ class TargetBacktestConfig(_Frozen):
     #: employment, population, training) the simulation draws from.
     calibration: str
     origins: tuple[int, ...] = Field(min_length=1)
-    horizon: int = Field(default=5, ge=1)
+    horizon: int = Field(default=5, ge=1, le=MAX_YEARS)
     #: Fewest growth years a region needs before an origin.
-    min_years: int = Field(default=2, ge=1)
-    paths: int = Field(default=4000, ge=100)
-    seed: int = 0
+    min_years: int = Field(default=2, ge=1, le=200)
+    paths: int = Field(default=4000, ge=100, le=MAX_PATHS["target_backtest"])
+    seed: int = Field(default=0, ge=0)
     #: Fixed thresholds of P(average growth ≥ c), fractions a year.
-    thresholds: tuple[float, ...] = (0.06, 0.07, 0.08, 0.09, 0.10)
+    thresholds: tuple[float, ...] = Field(default=(0.06, 0.07, 0.08, 0.09, 0.10), min_length=1)
     #: Thresholds around the realised average: realised + offset (fractions a year).
     offsets: tuple[float, ...] = (-0.01, -0.005, 0.005, 0.01)
-    reliability_bins: int = Field(default=10, ge=2)
+    reliability_bins: int = Field(default=10, ge=2, le=1000)
     #: Add the engine's other shocks to real growth (employment ratio, population, training,
     #: investment realisation), as the engine does; false = TFP shocks only.
     other_shocks: bool = True
@@ -173,7 +181,7 @@ class TargetBacktestConfig(_Frozen):
     units_source: str = "real_growth"
     unit_origins: tuple[int, ...] = ()
     #: Spans (years) of past plan targets scored as hit-or-miss events.
-    event_spans: tuple[int, ...] = (5, 3)
+    event_spans: tuple[Annotated[int, Field(ge=1, le=MAX_YEARS)], ...] = (5, 3)
     #: Classes of the outside-view config whose provinces are also summarised on their own.
     report_classes: tuple[str, ...] = ()
 
@@ -242,6 +250,13 @@ def load_config(path: str | Path, *, allow_outside: bool = False) -> CalibrateCo
         key = ".".join(str(p) for p in first["loc"])
         message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
         raise InputError(f"{message} (got {brief(first.get('input'))})", file=path, key=key or None) from None
+    spec = config.target_backtest
+    if spec is not None:
+        for key, name, used in (("persistence_source", spec.persistence_source, True),
+                                ("units_source", spec.units_source, bool(spec.unit_origins))):
+            if used and name not in config.sources:
+                raise InputError(f"'{name}' is not a [sources] entry ({', '.join(config.sources)})", file=path,
+                                 key=f"target_backtest.{key}")
     if not allow_outside:
         root = project_root(path)
         named = [(f"data.files[{i}]", f) for i, f in enumerate(config.data.files)]

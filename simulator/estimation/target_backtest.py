@@ -421,6 +421,11 @@ def run_target_backtest(config: CalibrateConfig, observations: Observations, *, 
     paths = paths or spec.paths
     seed = spec.seed if seed is None else seed
     reference = reference or load_reference(config.resolve(spec.outside_view))
+    for key, names in (("panel_class", (spec.panel_class,)), ("report_classes", spec.report_classes)):
+        for name in names:
+            if name not in reference.class_regions:
+                raise InputError(f"'{name}' is not a class of {reference.config.path} ({', '.join(reference.class_regions)})",
+                                 file=config.path, key=f"target_backtest.{key}")
     calibration = calibration or load_calibration(config.resolve(spec.calibration))
     engine = EngineInputs.from_calibration(calibration, student_t_df=spec.student_t_df)
     sample = config.sample
