@@ -100,3 +100,27 @@ def test_backtest_command_writes_csv_and_markdown(tmp_path, capsys):
     text = (out / "summary.md").read_text(encoding="utf-8")
     assert "real_growth_merged" in text and "no origin could be scored" in text
     assert "Backtest" in capsys.readouterr().out
+
+
+def test_origins_with_nothing_to_score_are_refused_by_name(tmp_path):
+    """Origins outside every series' record leave no forecast: an error naming the config's key
+    and the reason, not a KeyError on an empty table (a case found by fuzzing [backtest])."""
+    from simulator.errors import InputError
+
+    path = _synthetic(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("origins = [2003, 2005, 2007, 2009]", "origins = [1800]"),
+                    encoding="utf-8")
+    config = load_config(path)
+    with pytest.raises(InputError, match=r"at key 'backtest.origins': no forecast could be scored at origins \[1800\]: "
+                                         "no observation in the origin year"):
+        run_backtest(config, load_observations(config))
+
+
+def test_a_series_without_brier_offsets_is_refused():
+    """No threshold to score a Brier score at gave a mean of an empty slice (a NaN and a warning)."""
+    from pydantic import ValidationError
+
+    from simulator.estimation.config import BacktestSeries
+
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        BacktestSeries(name="x", region="r", indicator="i", process="log_random_walk", brier_offsets=())

@@ -1,6 +1,6 @@
 """Fuzzing the inputs: scenario files, calibration files, the registry, priors and data rows,
-the outside-view config, the calibration config (slow run only), encodings, ``extends`` cycles
-and chains.
+the outside-view config, the calibration config and its backtest tables (slow run only),
+encodings, ``extends`` cycles and chains.
 
 Every case runs the command line in-process on its own copy of the project and must end with
 exit status 0 or 2, within a minute and without a numerical warning: on 2, one line naming the
@@ -631,16 +631,17 @@ def test_fuzz_outside_view_config_slow(case):
 CALIBRATE = tomllib.loads((REPO / "calibration" / "calibrate.toml").read_text(encoding="utf-8"))
 
 
-def _config_keys(table: dict, prefix: tuple = ()):
-    for key, value in table.items():
-        if not prefix and key in ("backtest", "target_backtest", "source_choice"):  # the backtest's own run
-            continue
+def _table_keys(table, prefix: tuple = ()):
+    """Every key of a TOML document as a path of table names (array-of-tables entries by index)."""
+    for key, value in (table.items() if isinstance(table, dict) else enumerate(table)):
         yield prefix + (key,)
-        if isinstance(value, dict):
-            yield from _config_keys(value, prefix + (key,))
+        if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+            yield from _table_keys(value, prefix + (key,))
 
 
-CALIBRATE_KEYS = sorted(set(_config_keys(CALIBRATE)))
+#: calibrate.toml's keys but the backtests' own tables (their family is below) and source choices
+CALIBRATE_KEYS = sorted({k for k in _table_keys(CALIBRATE) if k[0] not in ("backtest", "target_backtest", "source_choice")},
+                        key=str)
 PLAUSIBLE_CALIBRATE = {
     "years": st.lists(st.integers(2000, 2030), min_size=2, max_size=2), "base_year": st.integers(2018, 2030),
     "regions": st.lists(st.sampled_from(["can_tho_old", "soc_trang", "hau_giang", "vietnam", "nowhere"]), max_size=3),
@@ -676,3 +677,45 @@ def run_calibrate_config_case(case) -> None:
 def test_fuzz_calibration_config_slow(case):
     """calibrate.toml, key by key (about 5 s a case: the slow run only)."""
     run_calibrate_config_case(case)
+
+
+# ---------------------------------------------------------------- the backtest tables of calibrate.toml
+
+BACKTEST_KEYS = sorted({k for table in ("backtest", "target_backtest") for k in _table_keys(CALIBRATE[table], (table,))},
+                       key=str)
+PLAUSIBLE_BACKTEST = {
+    "origins": st.lists(st.integers(2005, 2030), max_size=4), "horizon": st.integers(0, 12),
+    "max_horizon": st.integers(0, 12), "paths": st.integers(1, 300), "min_years": st.integers(0, 12),
+    "thresholds": st.lists(st.floats(-0.5, 0.5), max_size=3), "offsets": st.lists(st.floats(-0.05, 0.05), max_size=3),
+    "reliability_bins": st.integers(0, 30), "unit_origins": st.lists(st.integers(2005, 2030), max_size=3),
+    "event_spans": st.lists(st.integers(0, 8), max_size=3), "seed": st.integers(0, 2**32),
+}
+
+
+@st.composite
+def backtest_config_case(draw):
+    key = draw(st.sampled_from(BACKTEST_KEYS))
+    plausible = PLAUSIBLE_BACKTEST.get(key[-1])
+    value = draw(plausible if plausible is not None and draw(st.booleans()) else VALUES)
+    return key, draw(st.sampled_from(["set", "set", "delete"])), value
+
+
+def run_backtest_config_case(case) -> None:
+    key, action, value = case
+    with contextlib.ExitStack() as stack:
+        project = fresh_project(stack)
+        path = project / "calibration" / "calibrate.toml"
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw["backtest"]["paths"] = raw["target_backtest"]["paths"] = 200  # a case in seconds, unless the case sets it
+        edit_key(raw, key, action, value)
+        path.write_text(dump_toml(raw), encoding="utf-8")
+        status, out, err = run_cli(["backtest", str(path), "--out", str(project / "bt")])
+        check_outcome("backtest (config)", status, out, err, json_out=False)
+
+
+@pytest.mark.slow
+@settings(SLOW, max_examples=150)
+@given(backtest_config_case())
+def test_fuzz_backtest_config_slow(case):
+    """[backtest] and [target_backtest], key by key (about 2 s a case: the slow run only)."""
+    run_backtest_config_case(case)

@@ -275,6 +275,11 @@ def run_backtest(config: CalibrateConfig, observations: Observations, *, paths: 
                 rows.append({"series": item.name, "origin": origin, "horizon": h, "year": int(year), "realised": float(y),
                              **_score(model[:, h - 1], y, thresholds, "model_"),
                              **_score(naive[:, h - 1], y, thresholds, "naive_")})
+    if not rows:  # every series skipped at every origin: nothing to score
+        reasons = sorted({reason for *_, reason in skipped})
+        raise InputError(f"no forecast could be scored at origins {list(spec.origins)}: {reasons[0]}"
+                         + (f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""),
+                         file=config.path, key="backtest.origins")
     return BacktestResult(pd.DataFrame(rows), pd.DataFrame(skipped, columns=["series", "origin", "reason"]), paths, seed)
 
 

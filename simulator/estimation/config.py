@@ -129,7 +129,7 @@ class BacktestSeries(_Frozen):
     last_year: int | None = None
     #: Offsets of the Brier thresholds around the realised value, in the series' unit
     #: (relative for levels, 0.01 = 1 %; absolute for rates and shares).
-    brier_offsets: tuple[float, ...] = (-0.02, -0.01, 0.01, 0.02)
+    brier_offsets: tuple[float, ...] = Field(default=(-0.02, -0.01, 0.01, 0.02), min_length=1)
 
 
 #: Longest horizon or span of a backtest (years): beyond any panel here, and it sizes the arrays.
