@@ -1,6 +1,6 @@
 """Fuzzing the inputs: scenario files, calibration files, the registry, priors and data rows,
-the outside-view config, the calibration config and its backtest tables (slow run only),
-encodings, ``extends`` cycles and chains.
+the outside-view config, the calibration config and its backtest tables, published values for
+``simulate update`` (these three in the slow run only), encodings, ``extends`` cycles and chains.
 
 Every case runs the command line in-process on its own copy of the project and must end with
 exit status 0 or 2, within a minute and without a numerical warning: on 2, one line naming the
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
@@ -25,6 +26,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO, copy_project
 from hypothesis import HealthCheck, given, settings
@@ -719,3 +721,63 @@ def run_backtest_config_case(case) -> None:
 def test_fuzz_backtest_config_slow(case):
     """[backtest] and [target_backtest], key by key (about 2 s a case: the slow run only)."""
     run_backtest_config_case(case)
+
+
+# ---------------------------------------------------------------- published values (simulate update)
+
+@functools.cache
+def _median_paths() -> dict[str, np.ndarray]:
+    """The base scenario's median path of every series (2,000 paths), around which values are published."""
+    import simulator
+    from simulator.results import SERIES_QUANTILES
+
+    base = simulator.run(REPO / "scenarios" / "base.toml", paths=2000)
+    return {m: q[:, SERIES_QUANTILES.index(0.5)] for m, q in base.series_quantiles.items()}
+
+
+@st.composite
+def published_case(draw):
+    """One to three published values within a factor of two (levels), ±2 on the logit (shares) or
+    ±5 points (rates) of the median path: most can be shown, some cannot, a few contradict each other."""
+    from simulator.metrics import SERIES
+    from simulator.nowcast import COUNT_SERIES
+
+    medians = _median_paths()
+    metrics = sorted(m for m in medians if m not in COUNT_SERIES)
+    rows = []
+    for _ in range(draw(st.integers(1, 3))):
+        metric, year, move = draw(st.sampled_from(metrics)), draw(st.integers(2026, 2030)), draw(st.floats(-1.0, 1.0))
+        median, series = float(medians[metric][year - 2025]), SERIES[metric]
+        if series.unit.endswith("/yr"):
+            value = median + 0.05 * move
+        elif series.unit == "share":
+            p = min(max(median, 1e-6), 1 - 1e-6)
+            value = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + 2.0 * move)))
+        elif series.scale == "log":
+            value = median * math.exp(0.7 * move)
+        else:
+            value = median + 0.1 * move * (abs(median) + 1.0)
+        rows.append(f"{year},{metric},{value!r},{series.unit},fuzz\n")
+    return rows
+
+
+def run_published_case(rows) -> None:
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
+        path = folder / "observed.csv"
+        path.write_text("year,metric,value,unit,source\n" + "".join(rows), encoding="utf-8")
+        status, out, err = run_cli(["update", str(REPO / "scenarios" / "base.toml"), "--observed", str(path),
+                                    "--paths", "300", "--no-write", "--format", "json"])
+        check_outcome("update (published values)", status, out, err, json_out=False)
+        if status == 0:
+            payload = json.loads(out, parse_constant=_reject_constant)
+            for row in payload["targets"]:
+                assert row["p_hit_after"] is None or 0.0 <= row["p_hit_after"] <= 1.0, row
+
+
+@pytest.mark.slow
+@settings(SLOW, max_examples=200)
+@given(published_case())
+def test_fuzz_published_values_slow(rows):
+    """simulate update on values near the median path (about 1 s a case: the slow run only)."""
+    run_published_case(rows)
