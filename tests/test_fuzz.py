@@ -568,13 +568,16 @@ def test_fuzz_extends_chains_and_cycles_slow(case):
 
 # ---------------------------------------------------------------- the outside-view config
 
+def _table_keys(table, prefix: tuple = ()):
+    """Every key of a TOML document as a path of table names (array-of-tables entries by index)."""
+    for key, value in (table.items() if isinstance(table, dict) else enumerate(table)):
+        yield prefix + (key,)
+        if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+            yield from _table_keys(value, prefix + (key,))
+
+
 OUTSIDE_VIEW = tomllib.loads((REPO / "calibration" / "outside_view.toml").read_text(encoding="utf-8"))
-#: Every key of the shipped config as a path of table names, plus the tables themselves.
-OUTSIDE_VIEW_KEYS = sorted({(section,) for section in OUTSIDE_VIEW}
-                           | {(section, key) for section, table in OUTSIDE_VIEW.items() if isinstance(table, dict)
-                              for key in table}
-                           | {(section, name, key) for section, table in OUTSIDE_VIEW.items() if isinstance(table, dict)
-                              for name, entry in table.items() if isinstance(entry, dict) for key in entry})
+OUTSIDE_VIEW_KEYS = sorted(set(_table_keys(OUTSIDE_VIEW)), key=str)
 #: Admissible-looking values by the key's last part, so that many cases run.
 PLAUSIBLE_OUTSIDE = {
     "scale": st.one_of(st.floats(1e-6, 1e6), st.just(0.0), st.just(-1.0)),
@@ -631,14 +634,6 @@ def test_fuzz_outside_view_config_slow(case):
 # ---------------------------------------------------------------- the calibration config
 
 CALIBRATE = tomllib.loads((REPO / "calibration" / "calibrate.toml").read_text(encoding="utf-8"))
-
-
-def _table_keys(table, prefix: tuple = ()):
-    """Every key of a TOML document as a path of table names (array-of-tables entries by index)."""
-    for key, value in (table.items() if isinstance(table, dict) else enumerate(table)):
-        yield prefix + (key,)
-        if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
-            yield from _table_keys(value, prefix + (key,))
 
 
 #: calibrate.toml's keys but the backtests' own tables (their family is below) and source choices
