@@ -275,12 +275,17 @@ def run_backtest(config: CalibrateConfig, observations: Observations, *, paths: 
                 rows.append({"series": item.name, "origin": origin, "horizon": h, "year": int(year), "realised": float(y),
                              **_score(model[:, h - 1], y, thresholds, "model_"),
                              **_score(naive[:, h - 1], y, thresholds, "naive_")})
-    if not rows:  # every series skipped at every origin: nothing to score
-        reasons = sorted({reason for *_, reason in skipped})
-        raise InputError(f"no forecast could be scored at origins {list(spec.origins)}: {reasons[0]}"
-                         + (f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""),
-                         file=config.path, key="backtest.origins")
+    if not rows:  # every series skipped at every origin
+        raise nothing_scored("forecast", spec.origins, [reason for *_, reason in skipped], file=config.path,
+                             key="backtest.origins")
     return BacktestResult(pd.DataFrame(rows), pd.DataFrame(skipped, columns=["series", "origin", "reason"]), paths, seed)
+
+
+def nothing_scored(what: str, origins, reasons: list[str], *, file: str, key: str) -> InputError:
+    """The error of a backtest that scored nothing: its origins and the first reason it skipped them."""
+    reasons = sorted(set(reasons)) or ["no realised value within the horizon"]
+    more = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
+    return InputError(f"no {what} could be scored at origins {list(origins)}: {reasons[0]}{more}", file=file, key=key)
 
 
 def summary_frame(result: BacktestResult) -> pd.DataFrame:

@@ -70,7 +70,7 @@ from ..model import demography, labour, production
 from ..outside_view import (Reference, VarianceComponents, effective_spells, load_reference, summed_levels,
                             variance_components)
 from ..parameters import PARAMETER_SPEC, SHOCKS, Calibration, load_calibration
-from .backtest import BANDS, crps_sample
+from .backtest import BANDS, crps_sample, nothing_scored
 from .config import CalibrateConfig, TargetBacktestConfig
 from .data import Observations, series
 from .estimators import Estimate, ar1, disaster_frequency, net_of_labour_shocks, panel_growth
@@ -496,11 +496,9 @@ def run_target_backtest(config: CalibrateConfig, observations: Observations, *, 
                      run_origin, skipped)
 
     scores = pd.DataFrame(rows)
-    if scores.empty:  # nothing to score: every origin skipped, or no realised value within the horizon
-        reasons = sorted({reason for *_, reason in skipped}) or ["no realised value within the horizon"]
-        raise InputError(f"no case could be scored at origins {list(spec.origins)}: {reasons[0]}"
-                         + (f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""),
-                         file=config.path, key="target_backtest")
+    if scores.empty:  # every origin skipped, or no realised value within the horizon
+        raise nothing_scored("case", spec.origins, [reason for *_, reason in skipped], file=config.path,
+                             key="target_backtest")
     effective = {}
     panel_vc = variance_components(pd.DataFrame(panel))
     units_vc = _components(units) if units else panel_vc
