@@ -20,7 +20,7 @@ from .inputs import Inputs
 from .levers import ResolvedLevers
 from .model import demography, labour, production, ratios, structure
 from .model import prices as price_block
-from .model.transforms import alr, alr_inverse, expit, logit
+from .model.transforms import alr, alr_inverse, expit, logit, logit_step
 from .parameters import DERIVED, SHOCKS
 from .priors import prior_hits
 from .satellites.engine import satellite_parameter_values, simulate_satellites
@@ -221,16 +221,22 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
 
     # ---- base year (column 0): data, and the levels that make the model reproduce them on every path
     alpha = p["production.capital_share"]
+    # levels that grow by log changes are carried in logs too: each year's level is one exp, and
+    # output and the growth accounting read the logs with no log taken again
     population = np.full(n, b["population_persons"])
     log_population_trend = np.log(population)
+    log_population = log_population_trend
     population_drift = np.full(n, 1.0) * p["demography.population_growth_mean"]
     employment_ratio = np.full(n, b["employed_persons"] / b["population_persons"])
+    log_employment_ratio = np.log(employment_ratio)
     employed = population * employment_ratio
     # base rates that are estimates (no 2025 survey figure) are off by an error of their own: 0 on the central path
     unemployment = np.maximum(np.full(n, b["unemployment_rate"]) + p["labour.unemployment_base_error"], 0.0)
     urban = np.full(n, 1.0) * shifted_share(b["urbanisation_rate"], p["demography.urbanisation_base_error"])
+    urban_logit = logit(urban)  # shares on a logistic trend step their logit (transforms.logit_step)
     trained0 = trained_base(p, b)
     trained = np.full(n, 1.0) * trained0
+    trained_logit = logit(trained)
     # compositions: components first, paths last (see simulator.model.transforms.alr_inverse)
     base_jobs = np.array([b["emp_share_agri"], b["emp_share_industry_construction"], b["emp_share_services"]])
     # the base split is an estimate (no labour-force survey figure): off by an error on the log-ratio scale
@@ -249,9 +255,13 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     usd_vnd = np.full(n, b["usd_vnd"])
     grdp_current = np.full(n, b["grdp_current_bn_vnd"])
     grdp_real = grdp_current / deflator
-    human_capital = labour.human_capital_index(trained, return_to_training=p["labour.human_capital_return"])
+    psi = p["labour.human_capital_return"]
+    human_capital = labour.human_capital_index(trained, return_to_training=psi)
     capital = p["production.capital_output_ratio"] * grdp_real
-    tfp = production.tfp_level_for(grdp_real, capital, human_capital, employed, capital_share=alpha)
+    log_y0, log_k0, log_e0 = np.log(grdp_real), np.log(capital), np.log(employed)
+    # the level that makes Y = A·K^α·(h·E)^(1−α) reproduce the base year (production.tfp_level_for), in logs
+    log_tfp = log_y0 - production.log_output(0.0, log_k0, psi * trained, log_e0, capital_share=alpha)
+    tfp = np.exp(log_tfp)
     tfp_growth = np.full(n, 1.0) * p["production.tfp_growth_initial"]
     history_share = p["production.investment_share_mean"]
     history_ratio = history_share / inputs.calibration.value("production.investment_share_mean")
@@ -262,11 +272,12 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     income_ratio = np.full(n, b["income_per_capita_month_mvnd"] * 12.0 / (b["grdp_current_bn_vnd"] * 1e3
                                                                           / b["population_persons"]))
     income_ratio = income_ratio * np.exp(p["social.income_base_error"])
-    log_y0, log_k0, log_e0 = np.log(grdp_real), np.log(capital), np.log(employed)
     logs = [log_y0, log_k0, log_e0]  # last year's, for the annual contributions
     weight = p["accounting.capital_weight"]
+    deflator_factor = np.exp(deflator_growth)  # e^π, whose π the record keeps as a rate
 
-    def record(t: int, growth: np.ndarray) -> None:
+    def record(t: int, growth: np.ndarray, now: list[np.ndarray]) -> None:
+        """Store year t; ``now`` is [ln Y, ln K, ln E] of that year."""
         out["population_persons"][t] = population
         out["urbanisation_rate"][t] = urban
         out["employment_ratio"][t] = employment_ratio
@@ -282,7 +293,6 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
         out["tfp_index"][t] = tfp
         out["grdp_real_bn_vnd"][t] = grdp_real
         out["grdp_real_growth"][t] = growth
-        now = [np.log(grdp_real), np.log(capital), np.log(employed)]
         since_base = (now[0] - log_y0, now[1] - log_k0, now[2] - log_e0)
         out["tfp_contribution"][t] = production.tfp_contribution(*since_base, capital_weight=weight, years=max(t, 1))
         out["tfp_contribution_annual"][t] = production.tfp_contribution(
@@ -293,7 +303,7 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
         for j, component in enumerate(structure.COMPONENTS):
             out[f"share_{component}"][t] = grdp_shares[j]
         out["share_industry_construction"][t] = grdp_shares[1] + grdp_shares[2]
-        out["deflator_growth"][t] = np.expm1(deflator_growth)
+        out["deflator_growth"][t] = deflator_factor - 1.0
         out["deflator_index"][t] = deflator
         out["usd_vnd"][t] = usd_vnd
         out["grdp_current_bn_vnd"][t] = grdp_current
@@ -305,7 +315,7 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
         out["income_per_capita_month_mvnd"][t] = ratios.income_per_capita_month_mvnd(
             income_ratio, grdp_current * 1e3 / population)
 
-    record(0, np.full(n, np.nan))
+    record(0, np.full(n, np.nan), [log_y0, log_k0, log_e0])
     investment_real = invest_share * grdp_real
     emp_drift = _rows(p, ("labour.emp_structure_drift_agri", "labour.emp_structure_drift_industry_construction"))
     emp_sd = _rows(p, ("labour.emp_structure_sd_agri", "labour.emp_structure_sd_industry_construction"))
@@ -315,40 +325,50 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
     grdp_idx = [_SHOCK[f"structure_{c}"] for c in structure.COMPONENTS[:4]]
     trained_boost = lv["trained_share_boost"] / (trained0 * (1.0 - trained0))  # points a year → logit at the base share
     disaster = draws.disaster_uniform < p["production.disaster_probability"] if inputs.volatility_scale > 0 else None
+    log_disaster_keep = np.log1p(-np.asarray(p["production.disaster_output_loss"], dtype=float))  # ln(1 − loss)
 
     for t in range(1, horizon + 1):
         s = t - 1  # index into the (H, paths) draws and levers
-        log_population_trend, population_drift, population = demography.population_trend_next(
+        log_population_trend, population_drift, log_population = demography.log_population_trend_next(
             log_population_trend, population_drift, migration=lv["net_migration_boost"][s],
             level_sd=p["demography.population_growth_sd"], level_shock=z("population", s),
             drift_sd=p["demography.population_drift_sd"], drift_shock=z("population_drift", s),
             irregular_sd=p["demography.population_irregular_sd"], irregular_shock=z("population_irregular", s))
-        urban = demography.urbanisation_next(urban, logit_drift=p["demography.urbanisation_logit_drift"],
-                                             logit_sd=p["demography.urbanisation_logit_sd"], shock=z("urbanisation", s))
-        employment_ratio = labour.employment_ratio_next(
-            employment_ratio, growth_mean=p["labour.employment_ratio_growth_mean"] + lv["employment_ratio_boost"][s],
+        population = np.exp(log_population)
+        # demography.urbanisation_next, on the logit
+        urban_logit = logit_step(urban_logit, drift=p["demography.urbanisation_logit_drift"],
+                                 sd=p["demography.urbanisation_logit_sd"], shock=z("urbanisation", s))
+        urban = expit(urban_logit)
+        log_employment_ratio = labour.log_employment_ratio_next(
+            log_employment_ratio, growth_mean=p["labour.employment_ratio_growth_mean"] + lv["employment_ratio_boost"][s],
             growth_sd=p["labour.employment_ratio_growth_sd"], shock=z("employment_ratio", s))
+        employment_ratio = np.exp(log_employment_ratio)
         employed = population * employment_ratio
+        log_employed = log_population + log_employment_ratio
         unemployment = labour.unemployment_next(unemployment, mean=p["labour.unemployment_mean"],
                                                 persistence=p["labour.unemployment_persistence"],
                                                 sd=p["labour.unemployment_sd"], shock=z("unemployment", s))
         emp_ratios, emp_shares = labour.employment_structure_next(emp_ratios, drift=emp_drift, sd=emp_sd,
                                                                   shocks=shocks[emp_idx, s])
-        trained = labour.trained_share_next(
-            trained, logit_drift=p["labour.trained_share_logit_drift"] + trained_boost[s],
-            logit_sd=p["labour.trained_share_logit_sd"], shock=z("trained_share", s))
-        human_capital = labour.human_capital_index(trained, return_to_training=p["labour.human_capital_return"])
+        # labour.trained_share_next, on the logit
+        trained_logit = logit_step(trained_logit, drift=p["labour.trained_share_logit_drift"] + trained_boost[s],
+                                   sd=p["labour.trained_share_logit_sd"], shock=z("trained_share", s))
+        trained = expit(trained_logit)
+        human_capital = labour.human_capital_index(trained, return_to_training=psi)
 
         capital = production.capital_next(capital, investment_real, depreciation_rate=p["production.depreciation_rate"])
         tfp_growth = production.tfp_growth_next(tfp_growth, mean=p["production.tfp_growth_mean"],
                                                 boost=lv["tfp_growth_boost"][s],
                                                 persistence=p["production.tfp_growth_persistence"],
                                                 sd=p["production.tfp_growth_sd"], shock=z("tfp", s))
-        tfp = tfp * np.exp(tfp_growth)
+        log_tfp = log_tfp + tfp_growth
+        tfp = np.exp(log_tfp)
         previous_real = grdp_real
-        grdp_real = production.output(tfp, capital, human_capital, employed, capital_share=alpha)
-        if disaster is not None:
-            grdp_real = grdp_real * (1.0 - np.where(disaster[s], p["production.disaster_output_loss"], 0.0))
+        log_capital = np.log(capital)
+        log_y = production.log_output(log_tfp, log_capital, psi * trained, log_employed, capital_share=alpha)
+        if disaster is not None:  # a disaster year loses a share of output: Y·(1 − loss)
+            log_y = log_y + np.where(disaster[s], log_disaster_keep, 0.0)
+        grdp_real = np.exp(log_y)
         invest_share = production.realised_investment_share(
             lv["investment_share"][s], realisation=lv["investment_realisation"][s], history_ratio=history_ratio,
             realisation_sd=p["production.investment_realisation_sd"], shock=z("investment", s))
@@ -359,7 +379,8 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
         deflator_growth = price_block.deflator_growth_next(deflator_growth, mean=p["prices.deflator_growth_mean"],
                                                            persistence=p["prices.deflator_persistence"],
                                                            sd=p["prices.deflator_growth_sd"], shock=z("deflator", s))
-        deflator = deflator * np.exp(deflator_growth)
+        deflator_factor = np.exp(deflator_growth)
+        deflator = deflator * deflator_factor
         usd_vnd = price_block.exchange_rate_next(usd_vnd, depreciation_mean=p["prices.fx_depreciation_mean"],
                                                  depreciation_sd=p["prices.fx_depreciation_sd"], shock=z("fx", s))
         grdp_current = grdp_real * deflator
@@ -369,5 +390,5 @@ def _core(inputs: Inputs, p: dict, b: dict, draws: Draws, lv: ResolvedLevers) ->
                                          sd=p["external.export_ratio_sd"], shock=z("export_ratio", s))
         income_ratio = ratios.ratio_next(income_ratio, drift=p["social.income_ratio_drift"], sd=p["social.income_ratio_sd"],
                                          shock=z("income_ratio", s))
-        record(t, grdp_real / previous_real - 1.0)
+        record(t, grdp_real / previous_real - 1.0, [log_y, log_capital, log_employed])
     return {name: values.T for name, values in out.items()}

@@ -148,3 +148,46 @@ def test_shock_factor_reproduces_any_correlation_matrix(k, rank, seed):
     factor = correlation_factor(matrix)
     assert np.array_equal(factor, np.tril(factor))
     np.testing.assert_allclose(factor @ factor.T, matrix, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(log_a=st.floats(-5, 5), log_k=st.floats(0, 20), log_h=st.floats(0, 2), log_e=st.floats(5, 15),
+       alpha=st.floats(0.05, 0.95))
+def test_output_in_logs_is_the_cobb_douglas_level(log_a, log_k, log_h, log_e, alpha):
+    """The engine's ln Y = ln A + α ln K + (1 − α)(ln h + ln E) is Y = A·K^α·(h·E)^(1−α)."""
+    from simulator.model.production import log_output, output
+
+    level = output(np.exp(log_a), np.exp(log_k), np.exp(log_h), np.exp(log_e), capital_share=alpha)
+    assert np.exp(log_output(log_a, log_k, log_h, log_e, capital_share=alpha)) == pytest.approx(level, rel=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 5), n=st.integers(1, 30), spread=st.floats(0.01, 50),
+       huge=st.sampled_from([0.0, 705.0, 800.0, 1e6]))
+def test_shares_from_log_ratios_sum_to_one_path_by_path(seed, k, n, spread, huge):
+    """Shares are positive, sum to one and reproduce their log-ratios; a path whose log-ratio
+    overflows exp (shifted on its own) leaves every other path's shares exactly as they are alone."""
+    from simulator.model.transforms import alr, alr_inverse
+
+    ratios = np.random.default_rng(seed).normal(0.0, spread, (k, n))
+    ratios[0, 0] += huge
+    shares = alr_inverse(ratios, axis=0)
+    assert np.all(shares >= 0.0) and np.all(np.isfinite(shares))
+    np.testing.assert_allclose(shares.sum(axis=0), 1.0, rtol=0, atol=1e-12)
+    for path in range(n):
+        np.testing.assert_array_equal(shares[:, path], alr_inverse(ratios[:, path:path + 1], axis=0)[:, 0])
+    tame = np.all(np.abs(ratios) < 30, axis=0)
+    np.testing.assert_allclose(alr(shares[:, tame], axis=0), ratios[:, tame], rtol=0, atol=1e-9)
+    if huge > 709:
+        assert shares[0, 0] == 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(ratio=st.floats(0.05, 1.0), growth=st.floats(-0.2, 0.2), sd=st.floats(0, 0.3), shock=st.floats(-6, 6))
+def test_the_employment_ratio_in_logs_is_the_capped_level(ratio, growth, sd, shock):
+    """The engine steps log e (capped at 0); the level form caps e at 1: the same ratio."""
+    from simulator.model.labour import employment_ratio_next, log_employment_ratio_next
+
+    level = employment_ratio_next(ratio, growth_mean=growth, growth_sd=sd, shock=shock)
+    in_logs = log_employment_ratio_next(np.log(ratio), growth_mean=growth, growth_sd=sd, shock=shock)
+    assert np.exp(in_logs) == pytest.approx(level, rel=1e-13) and in_logs <= 0.0

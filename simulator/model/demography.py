@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .transforms import expit, logit
+from .transforms import expit, logit, logit_step
 
 
 def population_next(population_prev, *, growth_mean, growth_sd, shock):
@@ -29,9 +29,19 @@ def population_trend_next(log_trend_prev, drift_prev, *, migration, level_sd, le
     -------
     log_trend, drift, population : arrays (paths,)
     """
+    log_trend, drift, log_population = log_population_trend_next(
+        log_trend_prev, drift_prev, migration=migration, level_sd=level_sd, level_shock=level_shock,
+        drift_sd=drift_sd, drift_shock=drift_shock, irregular_sd=irregular_sd, irregular_shock=irregular_shock)
+    return log_trend, drift, np.exp(log_population)
+
+
+def log_population_trend_next(log_trend_prev, drift_prev, *, migration, level_sd, level_shock, drift_sd, drift_shock,
+                              irregular_sd, irregular_shock):
+    """:func:`population_trend_next` with the log of population, the engine's state (it enters
+    log employment and the growth accounting): returns log_trend, drift, ln P_t."""
     log_trend = log_trend_prev + drift_prev + migration + level_sd * level_shock
     drift = drift_prev + drift_sd * drift_shock
-    return log_trend, drift, np.exp(log_trend + irregular_sd * irregular_shock)
+    return log_trend, drift, log_trend + irregular_sd * irregular_shock
 
 
 def urbanisation_next(urban_prev, *, logit_drift, logit_sd, shock):
@@ -41,4 +51,4 @@ def urbanisation_next(urban_prev, *, logit_drift, logit_sd, shock):
     urbanisation curve (United Nations, *World Urbanization Prospects: Methodology*, the
     urban–rural growth difference is a logit slope).
     """
-    return expit(logit(urban_prev) + logit_drift + logit_sd * shock)
+    return expit(logit_step(logit(urban_prev), drift=logit_drift, sd=logit_sd, shock=shock))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .transforms import alr_inverse, expit, logit
+from .transforms import alr_inverse, expit, logit, logit_step
 
 
 def employment_ratio_next(ratio_prev, *, growth_mean, growth_sd, shock):
@@ -14,6 +14,11 @@ def employment_ratio_next(ratio_prev, *, growth_mean, growth_sd, shock):
     are E_t = P_t·e_t (design "core model v1").
     """
     return np.minimum(ratio_prev * np.exp(growth_mean + growth_sd * shock), 1.0)
+
+
+def log_employment_ratio_next(log_ratio_prev, *, growth_mean, growth_sd, shock):
+    """:func:`employment_ratio_next` in logs, the engine's state: log e_t capped at 0."""
+    return np.minimum(log_ratio_prev + growth_mean + growth_sd * shock, 0.0)
 
 
 def unemployment_next(rate_prev, *, mean, persistence, sd, shock):
@@ -49,8 +54,9 @@ def employment_structure_next(log_ratios_prev, *, drift, sd, shocks):
 
 
 def trained_share_next(share_prev, *, logit_drift, logit_sd, shock):
-    """Share of workers with a degree or certificate next year (0–1), a logistic trend."""
-    return expit(logit(share_prev) + logit_drift + logit_sd * shock)
+    """Share of workers with a degree or certificate next year (0–1), a logistic trend
+    (the engine steps its logit, :func:`simulator.model.transforms.logit_step`)."""
+    return expit(logit_step(logit(share_prev), drift=logit_drift, sd=logit_sd, shock=shock))
 
 
 def human_capital_index(trained_share, *, return_to_training):

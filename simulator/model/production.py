@@ -33,6 +33,16 @@ def output(tfp, capital, human_capital, employed, *, capital_share):
     return tfp * capital**capital_share * (human_capital * employed) ** (1.0 - capital_share)
 
 
+def log_output(log_tfp, log_capital, log_human_capital, log_employed, *, capital_share):
+    """ln Y of :func:`output` from the logs of its inputs: ln A + α·ln K + (1 − α)(ln h + ln E).
+
+    The engine carries TFP, human capital and employment in logs (they are built from log
+    changes), so one exp gives Y where the level form takes two powers, and ln Y, ln K and ln E
+    serve the growth accounting without another log.
+    """
+    return log_tfp + capital_share * log_capital + (1.0 - capital_share) * (log_human_capital + log_employed)
+
+
 def tfp_level_for(output_level, capital, human_capital, employed, *, capital_share):
     """The A that makes :func:`output` reproduce an observed Y (base-year normalisation)."""
     return output_level / (capital**capital_share * (human_capital * employed) ** (1.0 - capital_share))
