@@ -11,7 +11,7 @@ import simulator
 from simulator import draws
 from simulator.errors import InputError
 from simulator.metrics import CATALOGUE, SATELLITE_CATALOGUE
-from simulator.model.transforms import expit, logit
+from simulator.model.transforms import expit, logit, logit_step
 from simulator.satellites import equations as eq
 from simulator.satellites.calibration import load_satellite_calibration
 from simulator.inputs import resolve
@@ -76,7 +76,7 @@ def test_stock_per_10k_falls_with_population():
 @settings(max_examples=50, deadline=None)
 @given(share=st.floats(1e-6, 1 - 1e-6), drift=st.floats(-2, 2), shock=st.floats(-50, 50))
 def test_logit_trend_stays_inside_the_unit_interval(share, drift, shock):
-    x = eq.logit_step(logit(share), drift=drift, sd=1.0, shock=shock)
+    x = logit_step(logit(share), drift=drift, sd=1.0, shock=shock)
     assert 0.0 <= float(expit(x)) <= 1.0
 
 

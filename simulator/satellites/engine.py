@@ -14,7 +14,7 @@ import numpy as np
 
 from ..draws import truncated_normal
 from ..metrics import SATELLITE_CATALOGUE
-from ..model.transforms import expit, logit
+from ..model.transforms import expit, logit, logit_step
 from . import equations as eq
 from .calibration import (
     COUNT_DISPERSIONS,
@@ -121,7 +121,10 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     p = {name: v for name, v in params.items()}
     shocks = draws.satellite_shocks  # (k, H, paths): each indicator's shocks of one year are contiguous
     n, horizon = draws.n_paths, draws.satellite_shocks.shape[1]
-    out = {name: np.empty((horizon + 1, n)) for name in SATELLITE_SERIES}
+    # the logistic trends' shares are written straight into one block of their series (no copies)
+    trend_block = np.empty((len(LOGIT_TRENDS), horizon + 1, n))
+    out = {name: trend_block[_TREND_ROW[name]] if name in _TREND_ROW else np.empty((horizon + 1, n))
+           for name in SATELLITE_SERIES}
 
     def z(name, s):
         return shocks[_SHOCK[name], s]
@@ -140,7 +143,7 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     base_logits = logit(_rows(b, LOGIT_TRENDS))
     logits = np.broadcast_to(base_logits, (len(LOGIT_TRENDS), n))
     trend_drift, trend_sd = (_rows(p, [f"trends.{m}_{x}" for m in LOGIT_TRENDS]) for x in ("drift", "sd"))
-    shares = np.broadcast_to(expit(base_logits), logits.shape)
+    trend_block[:, 0] = expit(base_logits)
     publications = np.full(n, b["intl_scientific_publications_count"])
     school_weights = _rows(b, [f"{level}_count" for level in SCHOOL_LEVELS])
     school_weights = school_weights / school_weights.sum(axis=0)
@@ -154,7 +157,8 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
     for t in range(horizon + 1):
         if t > 0:
             s = t - 1
-            real_income_growth = np.log(income[t] / income[t - 1]) - np.log(deflator[t] / deflator[t - 1])
+            # ln(income growth / deflator growth): one log of the ratio of the two factors
+            real_income_growth = np.log((income[t] * deflator[t - 1]) / (income[t - 1] * deflator[t]))
             poverty = eq.poverty_next(poverty, real_income_growth=real_income_growth, income_elasticity=p["poverty.income_elasticity"],
                                       drift=p["poverty.drift"], sd=p["poverty.sd"], shock=z("poverty", s))
             life = eq.linear_trend_next(life, slope=p["health.life_expectancy_slope"], sd=p["health.life_expectancy_sd"],
@@ -164,8 +168,8 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
             eys = eq.linear_trend_next(eys, slope=p["hdi.expected_years_schooling_slope"], sd=p["hdi.schooling_sd"],
                                        shock=z("expected_years_schooling", s))
             stocks = eq.stock_next(stocks, growth=stock_growth, sd=stock_sd, shock=shocks[_STOCKS, s])
-            logits = eq.logit_step(logits, drift=trend_drift, sd=trend_sd, shock=shocks[_TRENDS, s])
-            shares = expit(logits)
+            logits = logit_step(logits, drift=trend_drift, sd=trend_sd, shock=shocks[_TRENDS, s])
+            expit(logits, out=trend_block[:, t])
             publications = eq.stock_next(publications, growth=p["science.publications_growth"],
                                          sd=p["science.publications_sd"], shock=z("publications", s))
         gni = eq.gni_per_capita_ppp(grdp_per_capita_mvnd=core["grdp_per_capita_mvnd"][:, t], deflator_ratio=deflator[t] / deflator[0],
@@ -189,8 +193,7 @@ def simulate_satellites(cal: SatelliteCalibration, core: dict[str, np.ndarray], 
         out["hdi_index"][t] = np.minimum(b["hdi_official_index"] * ratio, 1.0)
         for j, m in enumerate(STOCKS_PER_10K):
             out[m][t] = eq.per_10k(stocks[j], population[t])
-        for j, m in enumerate(LOGIT_TRENDS):
-            out[m][t] = shares[j]
+        shares = trend_block[:, t]
         out["schools_national_standard_share"][t] = sum(
             w * shares[_TREND_ROW[f"{level}_national_standard_share"]] for w, level in zip(school_weights, SCHOOL_LEVELS))
         out["private_economy_grdp_real_bn_vnd"][t] = shares[_TREND_ROW["private_economy_share"]] * core["grdp_real_bn_vnd"][:, t]

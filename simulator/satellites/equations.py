@@ -101,16 +101,6 @@ def poverty_next(rate_prev, *, real_income_growth, income_elasticity, drift, sd,
     return np.minimum(rate_prev * np.exp(-income_elasticity * real_income_growth + drift + sd * shock), 1.0)
 
 
-def logit_step(logit_prev, *, drift, sd, shock):
-    """One year of a logistic trend of a bounded share, in logit space: x_t = x_{t−1} + β + σ·z_t.
-
-    The share is s_t = expit(x_t), always inside (0, 1); the engine keeps x as the state so that
-    no logit is taken of a share each year.
-    """
-    return logit_prev + drift + sd * shock
-
-
-
 def stock_next(stock_prev, *, growth, sd, shock):
     """A stock (doctors, beds, staff) next year: S_t = S_{t−1}·exp(g + σ·z_t)."""
     return stock_prev * np.exp(growth + sd * shock)
