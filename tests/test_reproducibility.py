@@ -3,7 +3,12 @@
 import json
 from pathlib import Path
 
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from simulator.cli import main
+from simulator.seeding import set_sfc64_state, sfc64_states
 
 
 def _numbers(path):
@@ -138,3 +143,22 @@ def test_a_parameters_draws_do_not_depend_on_which_others_are_drawn():
     assert draws.name_key("a.x") == draws.name_key("a.x") != draws.name_key("b.y")
     # pinned: another key function would change every seed's numbers
     assert draws.name_key("production.trend_growth") == 18407238839415907710
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.one_of(st.integers(0, 2**32 + 5), st.integers(0, 2**130)),
+       keys=st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 20), st.integers(0, 2**64 - 1)),
+                     min_size=1, max_size=12),
+       short=st.lists(st.integers(0, 2**33), min_size=1, max_size=3))
+def test_streams_seeded_together_start_where_numpy_starts_them(seed, keys, short):
+    """The per-name streams of a chunk are seeded as arrays (simulator.seeding): every state, and
+    so every normal drawn from it, is the one numpy's SeedSequence and SFC64 give, whatever the
+    lengths of the seed and the keys (words of 32 bits, a key of 0 included)."""
+    spawn_keys = keys + [tuple(short), (0, 0, 0)]
+    states = sfc64_states(seed, spawn_keys)
+    for key, state in zip(spawn_keys, states):
+        assert np.array_equal(state, np.random.SFC64(np.random.SeedSequence(seed, spawn_key=key)).state["state"]["state"])
+    bits = np.random.SFC64(0)
+    set_sfc64_state(bits, states[0])
+    expected = np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=spawn_keys[0])))
+    assert np.array_equal(np.random.Generator(bits).standard_normal(50), expected.standard_normal(50))
