@@ -42,7 +42,7 @@ def _add_sensitivity_options(p, *, paths_flag: str) -> None:
 
 
 def _config(args, paths: int | None):
-    from .sensitivity import SensitivityConfig, parse_lever_range
+    from .sensitivity import SensitivityConfig, least_resamples, parse_lever_range
 
     low, _, high = args.band.partition(":")
     try:
@@ -53,6 +53,11 @@ def _config(args, paths: int | None):
     for name, value in (("--samples", args.samples), ("--inner", args.inner), ("--resamples", args.resamples)):
         if value <= 0:
             raise InputError(f"expected a positive number, got {value}", file="command line", key=name)
+    confidence = SensitivityConfig.confidence
+    if args.resamples < least_resamples(confidence):
+        raise InputError(f"expected at least {least_resamples(confidence)} resamples for a {confidence:.0%} interval "
+                         f"(each of its tails needs one: 2 / (1 − confidence)), got {args.resamples}",
+                         file="command line", key="--resamples")
     return SensitivityConfig(targets=tuple(args.targets), levers=tuple(parse_lever_range(t) for t in args.lever),
                              samples=args.samples, inner=args.inner, paths=paths or 8192, band=band,
                              resamples=args.resamples)

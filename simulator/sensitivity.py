@@ -30,6 +30,7 @@ The estimator path (design, scipy's estimator, the seeded bootstrap, the varianc
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -358,6 +359,9 @@ def sobol(m: Model, *, samples: int = 512, inner: int = 16, resamples: int = 999
     if not 2 <= inner <= inputs.contract.block_size:
         raise InputError(f"inner paths per row must lie in [2, {inputs.contract.block_size}], got {inner}",
                          file="command line", key="--inner")
+    if resamples < least_resamples(confidence):
+        raise InputError(f"expected at least {least_resamples(confidence)} bootstrap resamples for a {confidence:.0%} "
+                         f"interval, got {resamples}", file="command line", key="--resamples")
     seed = inputs.contract.seed
     a, b, ab = sobol_design(dists=[f.distribution for f in m.factors], n=samples, rng=seeded_generator(seed, SCRAMBLE))
     shocks = draw(inputs.contract, [(0, inner)])
@@ -570,6 +574,13 @@ class SensitivityConfig:
     band: tuple[float, float] = (0.02, 0.98)
     resamples: int = 999
     confidence: float = 0.95
+
+
+def least_resamples(confidence: float) -> int:
+    """The fewest bootstrap resamples whose percentile interval at ``confidence`` has a resample in
+    each tail: the (1 − c)/2 quantile of B resamples needs B·(1 − c)/2 ≥ 1 (40 for 95 %); with
+    fewer, the interval's ends are the extreme resamples, whatever the confidence asked for."""
+    return math.ceil(2.0 / (1.0 - confidence) - 1e-9)
 
 
 @dataclass(frozen=True)

@@ -383,3 +383,12 @@ def test_a_nul_character_in_a_path_is_an_input_error(capsys, write_scenario):
     path = write_scenario("", name="nul.toml")
     path.write_text('extends = "base\\u0000.toml"\n', encoding="utf-8")
     assert_cli_fails(capsys, [str(path), "--no-write"], "nul.toml", "extends", "NUL character")
+
+
+@pytest.mark.parametrize("resamples", ["1", "39"])
+def test_too_few_bootstrap_resamples_for_the_interval_are_refused(capsys, resamples):
+    """A 95 % percentile interval needs a resample in each 2.5 % tail (40 at least): with fewer its
+    ends are the extreme resamples, an interval of another confidence than the one printed."""
+    assert_cli_fails(capsys, ["sensitivity", "scenarios/base.toml", "--targets", "1c", "--samples", "8", "--inner", "2",
+                              "--paths", "200", "--resamples", resamples, "--no-write"],
+                     "--resamples", "expected at least 40 resamples for a 95% interval")

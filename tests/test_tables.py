@@ -88,7 +88,7 @@ def test_a_run_of_the_command_never_loads_pandas(tmp_path):
 @pytest.mark.parametrize("argv, heavy", [
     (["compare", "scenarios/base.toml", "scenarios/variants/investment_40.toml", "--paths", "500"], "scipy.stats"),
     (["sensitivity", "scenarios/base.toml", "--targets", "1c", "--samples", "8", "--inner", "2", "--paths", "500",
-      "--resamples", "9", "--quiet"], "matplotlib"),
+      "--resamples", "40", "--quiet"], "matplotlib"),
 ])
 def test_commands_load_only_what_they_use(tmp_path, argv, heavy):
     """compare needs one normal quantile, not scipy.stats (0.6 s); sensitivity writes tables, not charts."""
