@@ -70,8 +70,8 @@ def test_quantiles_match_exact_within_resolution(scale, draw):
     width = (hi - lo) / bins
     exact = np.quantile(values, qs)
     got = hist.quantiles(qs)[0]
-    if scale == "log":
-        np.testing.assert_allclose(np.log(got), np.log(exact), atol=width)
+    if scale == "log":  # 1,024 bins an octave: none wider than 1/1,024 of its value
+        np.testing.assert_allclose(np.log(got), np.log(exact), atol=np.log1p(2.0**-10))
     else:
         np.testing.assert_allclose(got, exact, atol=width)
 
@@ -141,3 +141,40 @@ def test_merging_a_packed_histogram_adds_the_same_counts(n_series, n_values, sca
     wrong = pickle.loads(pickle.dumps(Histogram("unit" if scale != "unit" else "rate", np.full(n_series, 1.0))))
     with pytest.raises(ValueError):
         Histogram(scale, np.full(n_series, 1.0)).merge(wrong)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ref=st.floats(1e-6, 1e12), spread=st.floats(0.001, 3.0))
+def test_a_level_lies_inside_the_value_range_of_its_log_bin(seed, ref, spread):
+    """Log-scale bins come from the float bits: each value (in single precision) lies in its bin's
+    [start, end), and no bin is wider than 1/1,024 of its start nor narrower than 1/2,048."""
+    from simulator.summaries import _key_value
+
+    values = ref * np.exp(np.random.default_rng(seed).normal(0.0, spread, (500, 1)))
+    histogram = Histogram("log", np.array([ref]))
+    bins = SCALES["log"][2]
+    index = histogram._bins(values, slice(None))[:, 0]
+    inside = (index >= 1) & (index <= bins)
+    keys = histogram.origin[0] + index[inside] - 1
+    start, end = _key_value(keys), _key_value(keys + 1)
+    single = values[inside, 0].astype(np.float32).astype(float)
+    assert np.all(start <= single) and np.all(single < end)
+    assert np.all((end - start) / start <= 2.0**-10) and np.all((end - start) / start >= 2.0**-11)
+    # the window covers at least ln(v / ref) within ±4
+    assert np.all(np.abs(np.log(values[~inside, 0] / ref)) > 4.0)
+
+
+def test_log_bins_of_zero_negative_and_undefined_values():
+    """Zero (either sign) and values too small for single precision fall in the underflow, as
+    ln 0 = −∞; infinity and values too large in the overflow; negatives and NaN are undefined."""
+    values = np.array([[0.0], [-0.0], [1e-50], [np.inf], [1e300], [-3.0], [np.nan], [-np.nan], [5.0]])
+    histogram = Histogram("log", np.array([5.0]))
+    histogram.add(values)
+    bins = SCALES["log"][2]
+    counts = histogram.counts[0]
+    assert counts[0] == 3 and counts[bins + 1] == 2 and counts[bins + 2] == 3
+    assert counts[1:bins + 1].sum() == 1 and histogram.undefined()[0] == 3
+    from simulator.summaries import _key_value
+
+    assert histogram.quantiles((0.5,))[0, 0] == _key_value(histogram.origin)[0]  # the window's lower edge
+    assert -4.1 < np.log(_key_value(histogram.origin)[0] / 5.0) <= -4.0
