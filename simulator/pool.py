@@ -92,8 +92,25 @@ def kept_pools():
     else:
         for pool in _kept.values():
             pool.close()
+        if outer is None and _kept:
+            _kept = outer
+            _end_resource_tracker()
     finally:
         _kept = outer
+
+
+def _end_resource_tracker() -> None:
+    """End multiprocessing's resource tracker, a process the first pool started, and wait for it:
+    left alone it ends only when this process has exited, and outlives the command in its process
+    group (a zombie until the system reaps it). The closed pools' semaphores are collected first,
+    so that none is left for the tracker to unlink under them; the next pool starts a new one."""
+    import gc
+    from multiprocessing import resource_tracker
+
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:  # private in CPython 3.8–3.13; without it the tracker ends as before
+        gc.collect()
+        stop()
 
 
 def start(processes: int) -> None:

@@ -39,6 +39,32 @@ def test_a_command_keeps_its_workers_for_every_phase_and_ends_them():
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads the process table in /proc")
+def test_a_command_leaves_no_process_behind():
+    """multiprocessing's resource tracker, started with the first pool, is ended and reaped with
+    the command: no process of the command's group outlives it (before, the tracker ended after
+    the command and stayed a zombie until the system reaped it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = subprocess.Popen([sys.executable, "-m", "simulator", "scenarios/base.toml", "--paths", "40000",
+                                "--workers", "2", "--no-write", "--quiet"], cwd=Path(__file__).resolve().parents[1],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    _, errors = command.communicate(timeout=300)
+    assert command.returncode == 0, errors.decode()
+    group = command.pid  # the session's leader: its group id is its pid
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # not a process, or one that just ended
+        if int(fields[2]) == group:
+            left.append((entry.name, fields[0]))
+    assert left == [], f"processes of the command's group still there (pid, state): {left}"
+
+
 def test_without_a_command_each_use_has_its_own_workers():
     first, second = _workers_that_ran(), _workers_that_ran()
     assert first and second and first.isdisjoint(second)
