@@ -108,7 +108,9 @@ def _end_resource_tracker() -> None:
     from multiprocessing import resource_tracker
 
     stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
-    if stop is not None:  # private in CPython 3.8–3.13; without it the tracker ends as before
+    # private in CPython 3.8–3.13 (without it the tracker ends as before); other processes of this
+    # one (a Dask LocalCluster's) share the tracker, and it would not end before them
+    if stop is not None and not multiprocessing.active_children():
         gc.collect()
         stop()
 
